@@ -1,0 +1,18 @@
+/**
+ * One jest run over every package. Tests import sources directly (no build needed):
+ * `@stratum-relay/<pkg>` maps to `packages/<pkg>/src`. Type errors are `tsc -b`'s job.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  moduleNameMapper: {
+    '^@stratum-relay/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 60000,
+};

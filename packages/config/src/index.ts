@@ -1,0 +1,2 @@
+export { configSchema, LOG_LEVELS, LOG_FORMATS } from './schema';
+export type { Config, ConfigKey } from './schema';

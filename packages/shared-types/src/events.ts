@@ -1,0 +1,148 @@
+import type { JsonRpcId } from './stratum';
+
+/**
+ * Everything proxy-core emits, as one discriminated union on `type`.
+ *
+ * Conventions:
+ * - `connectionId` is a process-unique, increasing integer. It is never a metric label.
+ * - `t` is a monotonic timestamp in milliseconds (performance.now()); subtract two `t`s
+ *   for latencies. Wall-clock time appears only where an operator needs it (`wallTime`).
+ * - `direction`: `miner_to_pool` is what the miner sent (bytes_sent), `pool_to_miner` what
+ *   the pool sent (bytes_received).
+ */
+export type Direction = 'miner_to_pool' | 'pool_to_miner';
+
+/** Which end ended the connection. `proxy` = the proxy decided (timeout, drain, limit, failed upstream). */
+export type CloseSide = 'miner' | 'pool' | 'proxy';
+
+/**
+ * Why a connection ended.
+ * - end: orderly FIN from `side`, relayed after flushing.
+ * - reset: ECONNRESET / EPIPE / socket error on `side`.
+ * - idle_timeout: no bytes either way for `idleTimeoutMs`.
+ * - upstream_failed: the pool could not be reached (refused, timeout, DNS, unreachable).
+ * - drain: still open when the drain deadline of a shutdown passed.
+ * - limit: a per-connection resource cap was exceeded (e.g. pre-connect buffer).
+ */
+export type CloseReason = 'end' | 'reset' | 'idle_timeout' | 'upstream_failed' | 'drain' | 'limit';
+
+export type RejectReason = 'max_connections' | 'draining';
+
+export type UpstreamFailureReason = 'refused' | 'timeout' | 'unreachable' | 'dns' | 'reset' | 'error';
+
+export type ParseErrorReason = 'invalid_json' | 'not_stratum';
+
+interface ConnectionEventBase {
+  readonly connectionId: number;
+  readonly t: number;
+}
+
+export interface ConnectionOpenedEvent extends ConnectionEventBase {
+  readonly type: 'connection.opened';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly wallTime: number;
+}
+
+export interface ConnectionRejectedEvent {
+  readonly type: 'connection.rejected';
+  readonly t: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly reason: RejectReason;
+}
+
+export interface UpstreamConnectedEvent extends ConnectionEventBase {
+  readonly type: 'upstream.connected';
+  readonly poolHost: string;
+  readonly poolPort: number;
+  readonly latencyMs: number;
+}
+
+export interface UpstreamConnectFailedEvent extends ConnectionEventBase {
+  readonly type: 'upstream.connect_failed';
+  readonly poolHost: string;
+  readonly poolPort: number;
+  readonly reason: UpstreamFailureReason;
+  /** The errno code (ECONNREFUSED, ETIMEDOUT, …) when there is one. */
+  readonly code: string | undefined;
+  readonly message: string;
+  readonly latencyMs: number;
+}
+
+/** One per chunk relayed; `bytes` is the chunk's length as written to the other side. */
+export interface BytesRelayedEvent extends ConnectionEventBase {
+  readonly type: 'bytes';
+  readonly direction: Direction;
+  readonly bytes: number;
+}
+
+export interface StratumRequestEvent extends ConnectionEventBase {
+  readonly type: 'stratum.request';
+  readonly direction: Direction;
+  readonly id: JsonRpcId;
+  readonly method: string;
+  readonly params: readonly unknown[];
+}
+
+export interface StratumResponseEvent extends ConnectionEventBase {
+  readonly type: 'stratum.response';
+  readonly direction: Direction;
+  readonly id: JsonRpcId;
+  readonly result: unknown;
+  readonly error: unknown;
+}
+
+export interface StratumNotificationEvent extends ConnectionEventBase {
+  readonly type: 'stratum.notification';
+  readonly direction: Direction;
+  readonly method: string;
+  readonly params: readonly unknown[];
+}
+
+export interface ParseErrorEvent extends ConnectionEventBase {
+  readonly type: 'parse.error';
+  readonly direction: Direction;
+  readonly reason: ParseErrorReason;
+  /** Length of the offending line in bytes (without its newline). */
+  readonly bytes: number;
+}
+
+export interface OversizedLineEvent extends ConnectionEventBase {
+  readonly type: 'line.oversized';
+  readonly direction: Direction;
+  /** Bytes of the line that were skipped by the observer (they were still relayed). */
+  readonly bytes: number;
+  readonly limit: number;
+}
+
+export interface ConnectionClosedEvent extends ConnectionEventBase {
+  readonly type: 'connection.closed';
+  readonly durationMs: number;
+  readonly bytesMinerToPool: number;
+  readonly bytesPoolToMiner: number;
+  readonly side: CloseSide;
+  readonly reason: CloseReason;
+  /** Errno code or message of the error that ended it, if any. */
+  readonly error: string | undefined;
+}
+
+export type ProxyEvent =
+  | ConnectionOpenedEvent
+  | ConnectionRejectedEvent
+  | UpstreamConnectedEvent
+  | UpstreamConnectFailedEvent
+  | BytesRelayedEvent
+  | StratumRequestEvent
+  | StratumResponseEvent
+  | StratumNotificationEvent
+  | ParseErrorEvent
+  | OversizedLineEvent
+  | ConnectionClosedEvent;
+
+export type ProxyEventType = ProxyEvent['type'];
+
+/** Narrow a union member by its `type`. */
+export type ProxyEventOf<T extends ProxyEventType> = Extract<ProxyEvent, { type: T }>;
+
+export type ProxyEventListener = (event: ProxyEvent) => void;
