@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The one config schema. Every option is described once in OPTIONS below (env name, CLI flag,
+ * The one config schema. Every option is described once in OPTIONS (options.ts: env name, CLI flag,
  * help text) and once here (type, bounds, default); the loader and `--help` derive from both.
  */
 const port = z.number().int().min(0).max(65535);

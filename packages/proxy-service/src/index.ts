@@ -1,1 +1,10 @@
-export {};
+export { ProxyService } from './service';
+export type { ProxyServiceOptions, ServiceAddresses, ShutdownResult } from './service';
+export { ConnectionLogger } from './connection-logger';
+export type { EventSource } from './connection-logger';
+export { startObservability } from './observability';
+export type { Observability, ObservabilityOptions } from './observability';
+export { ProxyServiceError } from './errors';
+export type { ProxyServiceErrorCode } from './errors';
+export { EXIT_CODES } from './cli';
+export { VERSION } from './version';

@@ -1,0 +1,54 @@
+import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, OPTIONS } from './options';
+import { defaultOf } from './option-value';
+
+function showDefault(value: unknown): string {
+  if (value === undefined) return 'required';
+  if (value === null) return 'default none';
+  return `default ${String(value)}`;
+}
+
+/**
+ * `--help` text, derived from the option table and the schema: each option's flag, environment
+ * variable, default (or "required") and description, so it cannot drift from what is accepted.
+ */
+export function helpText(programName = 'stratum-proxy'): string {
+  const rows = OPTIONS.map((o) => ({
+    left: `${o.flag} ${o.valueName}`,
+    env: o.env,
+    right: showDefault(defaultOf(o.key)),
+    description: o.description,
+  }));
+  rows.push({
+    left: `${CONFIG_FILE_FLAG} <file>`,
+    env: CONFIG_FILE_ENV,
+    right: '',
+    description: 'JSON file of options by key, e.g. {"poolHost": "pool.example.com", "poolPort": 3333}.',
+  });
+  const leftWidth = Math.max(...rows.map((r) => r.left.length));
+  const envWidth = Math.max(...rows.map((r) => r.env.length));
+  const lines = [
+    `Usage: ${programName} [options]`,
+    '',
+    'Transparent Stratum V1 relay proxy for Bitcoin miners, with Prometheus metrics.',
+    '',
+    'Every option can be set by command-line flag (--name value or --name=value), by environment',
+    'variable, or by key in a JSON config file. Precedence, highest first: flags, environment,',
+    'config file, defaults. Booleans: true/false/1/0/yes/no (a bare flag means true, --no-<name> false).',
+    '',
+    'Options:',
+  ];
+  for (const row of rows) {
+    lines.push(`  ${row.left.padEnd(leftWidth)}  ${row.env.padEnd(envWidth)}  ${row.right}`.trimEnd());
+    lines.push(`      ${row.description}`);
+  }
+  lines.push(`  ${'-h, --help'.padEnd(leftWidth)}  ${''.padEnd(envWidth)}`.trimEnd());
+  lines.push('      Print this help and exit.');
+  lines.push(
+    '',
+    'On SIGINT/SIGTERM the proxy stops accepting, lets open connections finish for up to',
+    '--drain-timeout-ms, closes the rest and exits 0; a second signal closes everything at once',
+    'and exits 128 + signal number (130 for SIGINT, 143 for SIGTERM).',
+    'Exit codes: 0 ok, 1 cannot start (e.g. port in use), 2 invalid configuration.',
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,136 @@
+import { connectionLogger, type Logger } from '@stratum-relay/logger';
+import type { ProxyEvent, ProxyEventListener } from '@stratum-relay/shared-types';
+
+/** What the logger needs from ProxyServer.events. */
+export interface EventSource {
+  subscribe(listener: ProxyEventListener): () => void;
+}
+
+/** Worker names come from the miner: cap what is kept per connection. */
+const MAX_WORKER_NAME_CHARS = 128;
+
+interface ConnectionState {
+  readonly log: Logger;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  worker: string | null;
+}
+
+/**
+ * One info line when a miner connects and one when the connection ends (worker name from its
+ * mining.authorize, remote address, duration, bytes each way, which side closed and why);
+ * pool connect failures and refused connections at warn; unparseable and oversized lines at
+ * debug. State is a few fields per open connection, deleted when it closes. The password of
+ * mining.authorize is never read (only params[0]).
+ */
+export class ConnectionLogger {
+  private readonly open = new Map<number, ConnectionState>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Start logging `events`; returns this for chaining. */
+  attach(events: EventSource): this {
+    this.detach();
+    this.unsubscribe = events.subscribe(this.handle);
+    return this;
+  }
+
+  detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.open.clear();
+  }
+
+  /** Connections currently tracked (tests check state is released on close). */
+  get trackedConnections(): number {
+    return this.open.size;
+  }
+
+  /** Handle one event (public for tests; a bound arrow so it can be subscribed directly). */
+  readonly handle = (event: ProxyEvent): void => {
+    switch (event.type) {
+      // `bytes` (one per chunk) is by far the most frequent event: it falls through at once.
+      case 'connection.opened': {
+        const log = connectionLogger(this.logger, event.connectionId);
+        this.open.set(event.connectionId, { log, remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
+        log.info({ remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
+        return;
+      }
+      case 'stratum.request': {
+        if (event.method !== 'mining.authorize' || event.direction !== 'miner_to_pool') return;
+        const state = this.open.get(event.connectionId);
+        const name = event.params[0];
+        // The first name is the connection's identity; a later authorize (multi-worker
+        // firmware) does not rename it.
+        if (state === undefined || state.worker !== null || typeof name !== 'string') return;
+        state.worker = name.length > MAX_WORKER_NAME_CHARS ? name.slice(0, MAX_WORKER_NAME_CHARS) : name;
+        state.log.debug({ worker: state.worker }, 'miner authorizing');
+        return;
+      }
+      case 'connection.closed': {
+        const state = this.open.get(event.connectionId);
+        this.open.delete(event.connectionId);
+        const log = state?.log ?? connectionLogger(this.logger, event.connectionId);
+        log.info(
+          {
+            worker: state?.worker ?? null,
+            remote_address: state?.remoteAddress ?? null,
+            remote_port: state?.remotePort ?? null,
+            duration_ms: Math.round(event.durationMs),
+            bytes_miner_to_pool: event.bytesMinerToPool,
+            bytes_pool_to_miner: event.bytesPoolToMiner,
+            side: event.side,
+            reason: event.reason,
+            ...(event.error !== undefined ? { error: event.error } : {}),
+          },
+          'connection closed',
+        );
+        return;
+      }
+      case 'upstream.connected':
+        this.logFor(event.connectionId).debug(
+          { pool_host: event.poolHost, pool_port: event.poolPort, latency_ms: Math.round(event.latencyMs) },
+          'connected to pool',
+        );
+        return;
+      case 'upstream.connect_failed':
+        this.logFor(event.connectionId).warn(
+          {
+            pool_host: event.poolHost,
+            pool_port: event.poolPort,
+            reason: event.reason,
+            code: event.code ?? null,
+            error: event.message,
+            latency_ms: Math.round(event.latencyMs),
+          },
+          'cannot connect to pool',
+        );
+        return;
+      case 'connection.rejected':
+        this.logger.warn(
+          { remote_address: event.remoteAddress, remote_port: event.remotePort, reason: event.reason },
+          'connection refused',
+        );
+        return;
+      case 'parse.error':
+        this.logFor(event.connectionId).debug(
+          { direction: event.direction, reason: event.reason, bytes: event.bytes },
+          'line is not valid stratum (relayed anyway)',
+        );
+        return;
+      case 'line.oversized':
+        this.logFor(event.connectionId).debug(
+          { direction: event.direction, bytes: event.bytes, limit: event.limit },
+          'line longer than maxLineBytes not parsed (relayed anyway)',
+        );
+        return;
+      default:
+        return;
+    }
+  };
+
+  private logFor(connectionId: number): Logger {
+    return this.open.get(connectionId)?.log ?? connectionLogger(this.logger, connectionId);
+  }
+}

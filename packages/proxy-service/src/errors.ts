@@ -1,0 +1,20 @@
+export type ProxyServiceErrorCode =
+  /** The proxy or metrics port is taken; the message names the option to change. */
+  | 'SRL_ERR_ADDRESS_IN_USE'
+  /** Any other failure to start (cannot listen, observability failed). */
+  | 'SRL_ERR_START'
+  /** start() called twice, or after shutdown. */
+  | 'SRL_ERR_SERVICE_STATE';
+
+/**
+ * Base error of the service. Messages are written for the operator (main prints them as they
+ * are, on one line); tests assert on `.code`. The underlying failure is the `cause`.
+ */
+export class ProxyServiceError extends Error {
+  readonly code: ProxyServiceErrorCode;
+  constructor(code: ProxyServiceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProxyServiceError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,206 @@
+import { createLogger, type LogDestination, type LogLevel } from '@stratum-relay/logger';
+import type { ProxyEvent, ProxyEventListener } from '@stratum-relay/shared-types';
+import { ConnectionLogger } from '../src/connection-logger';
+
+function capture(): LogDestination & { json(): Record<string, unknown>[]; text(): string } {
+  const lines: string[] = [];
+  return {
+    write(line: string) {
+      lines.push(line);
+    },
+    json: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    text: () => lines.join(''),
+  };
+}
+
+function setup(level: LogLevel = 'info') {
+  const dest = capture();
+  const logger = new ConnectionLogger(createLogger({ level, format: 'json', destination: dest }));
+  return { dest, logger, emit: (event: ProxyEvent) => logger.handle(event) };
+}
+
+const opened = (connectionId: number, remoteAddress = '10.0.0.7'): ProxyEvent => ({
+  type: 'connection.opened',
+  connectionId,
+  t: 1000,
+  remoteAddress,
+  remotePort: 50123,
+  wallTime: Date.now(),
+});
+
+const authorize = (connectionId: number, worker: unknown, password = 'p4ss-w0rd'): ProxyEvent => ({
+  type: 'stratum.request',
+  connectionId,
+  t: 1001,
+  direction: 'miner_to_pool',
+  id: 2,
+  method: 'mining.authorize',
+  params: [worker, password],
+});
+
+const closed = (connectionId: number): ProxyEvent => ({
+  type: 'connection.closed',
+  connectionId,
+  t: 3500,
+  durationMs: 2500.4,
+  bytesMinerToPool: 321,
+  bytesPoolToMiner: 4567,
+  side: 'miner',
+  reason: 'end',
+  error: undefined,
+});
+
+describe('ConnectionLogger', () => {
+  it('logs one info line when a connection opens, with connection_id and remote address', () => {
+    const { dest, emit } = setup();
+    emit(opened(1));
+    expect(dest.json()).toEqual([
+      expect.objectContaining({ level: 30, msg: 'connection opened', connection_id: 1, remote_address: '10.0.0.7', remote_port: 50123 }),
+    ]);
+  });
+
+  it('logs one info line when it closes, with worker, remote address, duration, bytes, side and reason', () => {
+    const { dest, emit } = setup();
+    emit(opened(1));
+    emit(authorize(1, 'alice.rig1'));
+    emit(closed(1));
+    const lines = dest.json();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({
+      level: 30,
+      msg: 'connection closed',
+      connection_id: 1,
+      worker: 'alice.rig1',
+      remote_address: '10.0.0.7',
+      remote_port: 50123,
+      duration_ms: 2500,
+      bytes_miner_to_pool: 321,
+      bytes_pool_to_miner: 4567,
+      side: 'miner',
+      reason: 'end',
+    });
+    expect(lines[1]).not.toHaveProperty('error');
+  });
+
+  it('writes worker null when the miner never authorized, and the error when there was one', () => {
+    const { dest, emit } = setup();
+    emit(opened(5));
+    emit({ ...(closed(5) as Extract<ProxyEvent, { type: 'connection.closed' }>), side: 'pool', reason: 'reset', error: 'ECONNRESET' });
+    expect(dest.json()[1]).toMatchObject({ worker: null, side: 'pool', reason: 'reset', error: 'ECONNRESET' });
+  });
+
+  it('keeps the first worker name of a connection and ignores the pool side and non-string names', () => {
+    const { dest, emit } = setup();
+    emit(opened(1));
+    emit({ ...(authorize(1, 'from-pool') as Extract<ProxyEvent, { type: 'stratum.request' }>), direction: 'pool_to_miner' });
+    emit(authorize(1, 42));
+    emit(authorize(1, 'first'));
+    emit(authorize(1, 'second'));
+    emit(closed(1));
+    expect(dest.json()[1]).toMatchObject({ worker: 'first' });
+  });
+
+  it('caps a very long worker name', () => {
+    const { dest, emit } = setup();
+    emit(opened(1));
+    emit(authorize(1, 'w'.repeat(100_000)));
+    emit(closed(1));
+    expect((dest.json()[1]?.worker as string).length).toBe(128);
+  });
+
+  it('never logs the mining.authorize password, even at trace level', () => {
+    const { dest, emit } = setup('trace');
+    emit(opened(1));
+    emit(authorize(1, 'alice.rig1', 'top-secret-pw'));
+    emit(closed(1));
+    expect(dest.text()).toContain('alice.rig1');
+    expect(dest.text()).not.toContain('top-secret-pw');
+  });
+
+  it('logs pool connect failures at warn', () => {
+    const { dest, emit } = setup();
+    emit(opened(3));
+    emit({
+      type: 'upstream.connect_failed',
+      connectionId: 3,
+      t: 1,
+      poolHost: 'pool.example',
+      poolPort: 3333,
+      reason: 'refused',
+      code: 'ECONNREFUSED',
+      message: 'connect ECONNREFUSED',
+      latencyMs: 1.6,
+    });
+    expect(dest.json()[1]).toMatchObject({
+      level: 40,
+      msg: 'cannot connect to pool',
+      connection_id: 3,
+      pool_host: 'pool.example',
+      pool_port: 3333,
+      reason: 'refused',
+      code: 'ECONNREFUSED',
+      latency_ms: 2,
+    });
+  });
+
+  it('logs refused connections at warn', () => {
+    const { dest, emit } = setup();
+    emit({ type: 'connection.rejected', t: 1, remoteAddress: '10.0.0.9', remotePort: 1, reason: 'max_connections' });
+    expect(dest.json()).toEqual([expect.objectContaining({ level: 40, msg: 'connection refused', reason: 'max_connections' })]);
+  });
+
+  it('logs parse errors and oversized lines at debug only', () => {
+    const events: ProxyEvent[] = [
+      opened(1),
+      { type: 'parse.error', connectionId: 1, t: 2, direction: 'miner_to_pool', reason: 'invalid_json', bytes: 12 },
+      { type: 'line.oversized', connectionId: 1, t: 3, direction: 'pool_to_miner', bytes: 70_000, limit: 65_536 },
+    ];
+    const info = setup('info');
+    events.forEach(info.emit);
+    expect(info.dest.json()).toHaveLength(1);
+    const debug = setup('debug');
+    events.forEach(debug.emit);
+    expect(debug.dest.json().slice(1)).toEqual([
+      expect.objectContaining({ level: 20, connection_id: 1, direction: 'miner_to_pool', reason: 'invalid_json', bytes: 12 }),
+      expect.objectContaining({ level: 20, connection_id: 1, direction: 'pool_to_miner', bytes: 70_000, limit: 65_536 }),
+    ]);
+  });
+
+  it('ignores byte events and other traffic', () => {
+    const { dest, emit } = setup('trace');
+    emit({ type: 'bytes', connectionId: 1, t: 1, direction: 'miner_to_pool', bytes: 10 });
+    emit({ type: 'stratum.notification', connectionId: 1, t: 1, direction: 'pool_to_miner', method: 'mining.notify', params: [] });
+    expect(dest.json()).toEqual([]);
+  });
+
+  it('releases per-connection state on close, for thousands of connections', () => {
+    const { logger, emit } = setup('silent');
+    for (let id = 1; id <= 5000; id++) {
+      emit(opened(id));
+      emit(authorize(id, `w${id}`));
+      if (id % 2 === 0) emit(closed(id));
+    }
+    expect(logger.trackedConnections).toBe(2500);
+    for (let id = 1; id <= 5000; id += 2) emit(closed(id));
+    expect(logger.trackedConnections).toBe(0);
+  });
+
+  it('subscribes to an event source and stops on detach', () => {
+    const { dest, logger } = setup();
+    let listener: ProxyEventListener | undefined;
+    const source = {
+      subscribe(l: ProxyEventListener) {
+        listener = l;
+        return () => {
+          listener = undefined;
+        };
+      },
+    };
+    logger.attach(source);
+    listener?.(opened(1));
+    logger.detach();
+    expect(listener).toBeUndefined();
+    expect(logger.trackedConnections).toBe(0);
+    expect(dest.json()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OPTIONS } from '@stratum-relay/config';
+import { assertBuilt, cleanupAll, occupiedPort, runToExit } from './service-test-kit';
+
+let dir: string;
+beforeAll(() => {
+  assertBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'srl-main-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(cleanupAll);
+
+describe('stratum-proxy command line', () => {
+  it('prints every option with its env name and default for --help and exits 0', async () => {
+    const { code, stdout, stderr } = await runToExit(['--help'], {});
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    for (const option of OPTIONS) {
+      const line = stdout.split('\n').find((l) => l.trimStart().startsWith(`${option.flag} `));
+      expect(line).toContain(option.env);
+      expect(line).toMatch(option.key === 'poolHost' ? /required$/ : /default \S+$/);
+    }
+    expect(stdout).toMatch(/--config <file> +CONFIG_FILE/);
+  });
+
+  it('prints help with -h even when the environment is invalid', async () => {
+    const { code, stdout } = await runToExit(['-h'], { POOL_PORT: 'nope' });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: stratum-proxy/);
+  });
+
+  it('exits 2 with the exact message for a bad environment value', async () => {
+    const { code, stdout, stderr } = await runToExit([], { POOL_HOST: 'pool.example', POOL_PORT: '70000' });
+    expect(code).toBe(2);
+    expect(stderr).toBe('config error: POOL_PORT: "70000" is not valid: expected an integer from 1 to 65535');
+    expect(stdout).toBe('');
+  });
+
+  it('exits 2 when POOL_HOST is missing', async () => {
+    const { code, stderr } = await runToExit([], {});
+    expect(code).toBe(2);
+    expect(stderr).toBe('config error: poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file');
+  });
+
+  it('prints every problem on its own line', async () => {
+    const { code, stderr } = await runToExit(['--log-level', 'loud', '--pool-hots', 'x'], { MAX_CLIENT_IDS: 'lots' });
+    expect(code).toBe(2);
+    expect(stderr.split('\n')).toEqual([
+      'config error: --log-level: "loud" is not valid: expected one of fatal, error, warn, info, debug, trace, silent',
+      'config error: unknown option "--pool-hots" (did you mean --pool-host?)',
+      'config error: MAX_CLIENT_IDS: "lots" is not valid: expected an integer of at least 0, or none for no limit',
+      'config error: poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file',
+    ]);
+  });
+
+  it('exits 2 with line and column for a config file that is not valid JSON', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "poolHost": "pool.example",\n  "poolPort": 3333,,\n}\n');
+    const { code, stderr } = await runToExit(['--config', file], {});
+    expect(code).toBe(2);
+    expect(stderr).toBe(`config error: config file ${file} is not valid JSON at line 3 column 20: Expected double-quoted property name`);
+  });
+
+  it('exits 1 with one clear line when the proxy port is in use', async () => {
+    const port = await occupiedPort();
+    const { code, stderr } = await runToExit([], {
+      POOL_HOST: '127.0.0.1',
+      PROXY_HOST: '127.0.0.1',
+      PROXY_PORT: String(port),
+      METRICS_PORT: '0',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toBe(`cannot listen on 127.0.0.1:${port}: address already in use (PROXY_PORT / --proxy-port)`);
+  });
+
+  it('exits 1 with one clear line when the metrics port is in use', async () => {
+    const port = await occupiedPort();
+    const { code, stderr } = await runToExit([], {
+      POOL_HOST: '127.0.0.1',
+      PROXY_HOST: '127.0.0.1',
+      PROXY_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: String(port),
+    });
+    expect(code).toBe(1);
+    expect(stderr).toBe(`cannot listen on 127.0.0.1:${port}: address already in use (METRICS_PORT / --metrics-port)`);
+  });
+});
