@@ -1,1 +1,14 @@
-export {};
+export { PoolSim } from './pool-sim';
+export type { ListenAddress } from './pool-sim';
+export { PROFILES } from './profiles';
+export type { PoolSimOptions, ProfileName, LogLevel } from './options';
+export type { ChaosOptions } from './chaos-planner';
+export type { PoolStats, WorkerStats, ShareOutcome } from './stats-book';
+export type { ShareEvent, SessionCapture } from './pool-session';
+export { REJECT_REASONS, REJECT_CODES, rejectReasonForCode } from './reject-reason';
+export type { RejectReason } from './reject-reason';
+export { resolveOptions } from './resolve-options';
+export { parseCli, HELP_TEXT } from './cli-args';
+export type { CliCommand, CliRun } from './cli-args';
+export { PoolSimError, InvalidOptionError, CliUsageError, ListenError } from './errors';
+export type { PoolSimErrorCode } from './errors';

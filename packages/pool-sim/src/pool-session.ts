@@ -1,0 +1,432 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '@stratum-relay/logger';
+import type { JsonRpcId } from '@stratum-relay/shared-types';
+import { NO_FAULT, type AnswerPlan, type ChaosPlanner } from './chaos-planner';
+import type { JobBook } from './job-book';
+import type { PoolJob } from './job-factory';
+import { LineSplitter } from './line-splitter';
+import type { PoolSimOptions } from './options';
+import { REJECT_CODES, type RejectReason } from './reject-reason';
+import { SessionJobs } from './session-jobs';
+import { judgeShare, type Judgement } from './share-judge';
+import type { ShareOutcome, StatsBook } from './stats-book';
+import { parseSubmitParams } from './submit-params';
+import type { Vardiff } from './vardiff';
+import { acceptLine, errorLine, notificationLine, resultLine } from './wire';
+
+/** Payload of the pool's `'share'` event: one per judged share, once its answer was sent (or not). */
+export interface ShareEvent {
+  readonly sessionId: number;
+  readonly worker: string;
+  readonly jobId: string | null;
+  /** What went on the wire: `accepted`, a reject reason, or `dropped` when no answer was sent. */
+  readonly verdict: ShareOutcome;
+  /** What the pool decided before fault injection (equal to `verdict` unless dropped). */
+  readonly judged: 'accepted' | RejectReason;
+  /** The share target's difficulty the share was judged at. */
+  readonly difficulty: number;
+}
+
+/** Bytes one session received and sent, when `captureBytes` is on. */
+export interface SessionCapture {
+  readonly sessionId: number;
+  readonly extranonce1: string;
+  readonly received: Buffer;
+  readonly sent: Buffer;
+  readonly open: boolean;
+}
+
+/** What a session needs from its pool (kept narrow so the session is testable on its own). */
+export interface SessionHost {
+  readonly options: Readonly<PoolSimOptions>;
+  readonly jobs: JobBook;
+  readonly stats: StatsBook;
+  readonly logger: Logger;
+  /** Called with each final share outcome; builds the event only if someone listens. */
+  onShare(event: () => ShareEvent): void;
+  onClose(session: PoolSession): void;
+  nowMs(): number;
+}
+
+/** A miner that stops reading cannot make the pool buffer without bound. */
+const MAX_WRITE_BUFFER = 1024 * 1024;
+const MALFORMED_INJECTION = Buffer.from('{"id":null,"method":"mining.notify","params":[\n');
+
+interface PendingAnswer {
+  timer: NodeJS.Timeout;
+  worker: string;
+  judgement: Judgement;
+}
+
+function isJsonRpcId(v: unknown): v is JsonRpcId {
+  return v === null || typeof v === 'number' || typeof v === 'string';
+}
+
+/**
+ * One miner connection: the Stratum state machine (subscribe → authorize → submit), share
+ * judging through the pure judge, and the bytes accounting. Lines of a connection are
+ * handled synchronously and in order.
+ */
+export class PoolSession {
+  private subscribed = false;
+  private readonly workers = new Set<string>();
+  private firstWorker: string | null = null;
+  /** True once the first notify went out (after authorize); from then on broadcasts reach it. */
+  private active = false;
+  private difficulty: number;
+  private versionMask = 0;
+  private readonly sessionJobs = new SessionJobs(64);
+  private readonly splitter: LineSplitter;
+  private readonly pending = new Set<PendingAnswer>();
+  private readonly received: Buffer[] | null;
+  private readonly sent: Buffer[] | null;
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly extranonce1: string,
+    private readonly socket: Socket,
+    private readonly host: SessionHost,
+    private readonly chaos: ChaosPlanner | null,
+    private readonly vardiff: Vardiff | null,
+  ) {
+    const o = host.options;
+    this.difficulty = o.difficulty;
+    this.received = o.captureBytes ? [] : null;
+    this.sent = o.captureBytes ? [] : null;
+    this.splitter = new LineSplitter(
+      o.maxLineBytes,
+      (line) => this.onLine(line),
+      (bytes) => {
+        host.stats.oversizedLines++;
+        host.logger.debug({ sessionId: id, bytes }, 'oversized line skipped');
+      },
+    );
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => host.logger.debug({ sessionId: id, err: err.message }, 'session socket error'));
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  get isActive(): boolean {
+    return this.active && !this.closed;
+  }
+
+  get currentDifficulty(): number {
+    return this.difficulty;
+  }
+
+  /** The workers authorized on this session. */
+  get authorizedWorkers(): ReadonlySet<string> {
+    return this.workers;
+  }
+
+  capture(): SessionCapture | null {
+    if (this.received === null || this.sent === null) return null;
+    return {
+      sessionId: this.id,
+      extranonce1: this.extranonce1,
+      received: Buffer.concat(this.received),
+      sent: Buffer.concat(this.sent),
+      open: !this.closed,
+    };
+  }
+
+  /** Send a job; the session records the difficulty in force for it. */
+  sendJob(job: PoolJob, forceClean: boolean): void {
+    if (this.closed) return;
+    const clean = forceClean || job.clean;
+    this.sessionJobs.onNotify(job.job.jobId, this.difficulty, clean);
+    this.write(forceClean ? job.notifyLineClean : job.notifyLine);
+  }
+
+  /**
+   * Announce a new difficulty. Like real pools it applies to jobs notified from now on;
+   * jobs already sent keep theirs (see judgeShare).
+   */
+  setDifficulty(difficulty: number): void {
+    if (this.closed || difficulty === this.difficulty) return;
+    this.difficulty = difficulty;
+    this.vardiff?.reset(this.host.nowMs());
+    if (this.active) this.write(notificationLine('mining.set_difficulty', [difficulty]));
+  }
+
+  /** Periodic check so a session that stopped finding shares still gets its difficulty lowered. */
+  tick(nowMs: number): void {
+    if (this.vardiff === null || !this.isActive) return;
+    const next = this.vardiff.evaluate(this.difficulty, nowMs);
+    if (next !== null) this.setDifficulty(next);
+  }
+
+  /** Close the connection and count any answer still waiting as dropped. */
+  destroy(): void {
+    this.socket.destroy();
+    this.onSocketClose();
+  }
+
+  // ---- input ----
+
+  private onData(chunk: Buffer): void {
+    this.host.stats.bytesReceived += chunk.length;
+    this.received?.push(chunk);
+    this.splitter.push(chunk);
+  }
+
+  private onLine(line: Buffer): void {
+    if (this.closed) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line.toString('utf8'));
+    } catch {
+      this.countMalformed('invalid json');
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      this.countMalformed('not an object');
+      return;
+    }
+    const m = msg as Record<string, unknown>;
+    const hasId = Object.prototype.hasOwnProperty.call(m, 'id');
+    const id = hasId ? m.id : null;
+    if (!isJsonRpcId(id)) {
+      this.countMalformed('invalid id');
+      return;
+    }
+    if (typeof m.method !== 'string') {
+      // A response from the miner (e.g. to client.get_version) is fine; anything else is not.
+      if (Object.prototype.hasOwnProperty.call(m, 'result')) return;
+      if (hasId) this.write(errorLine(id, null, REJECT_CODES.other, 'malformed request'));
+      else this.countMalformed('no method');
+      return;
+    }
+    const params = m.params === undefined ? [] : m.params;
+    this.dispatch(id, m.method, params);
+  }
+
+  private countMalformed(why: string): void {
+    this.host.stats.malformedLines++;
+    this.host.logger.debug({ sessionId: this.id, why }, 'malformed line ignored');
+  }
+
+  private dispatch(id: JsonRpcId, method: string, params: unknown): void {
+    switch (method) {
+      case 'mining.subscribe':
+        return this.onSubscribe(id);
+      case 'mining.authorize':
+        return this.onAuthorize(id, params);
+      case 'mining.submit':
+        return this.onSubmit(id, params);
+      case 'mining.configure':
+        return this.onConfigure(id, params);
+      case 'mining.extranonce.subscribe':
+        this.write(resultLine(id, true));
+        return;
+      case 'mining.suggest_difficulty':
+        return this.onSuggestDifficulty(id, params);
+      default:
+        this.write(errorLine(id, null, REJECT_CODES.other, 'unknown method'));
+    }
+  }
+
+  private onSubscribe(id: JsonRpcId): void {
+    this.subscribed = true;
+    // The subscription id only has to be unique per session; miners echo nothing back.
+    const subId = `${this.id.toString(16)}${this.extranonce1}`;
+    this.write(
+      resultLine(id, [
+        [
+          ['mining.set_difficulty', subId],
+          ['mining.notify', subId],
+        ],
+        this.extranonce1,
+        this.host.options.extranonce2Size,
+      ]),
+    );
+  }
+
+  private onAuthorize(id: JsonRpcId, params: unknown): void {
+    if (!this.subscribed) {
+      this.write(errorLine(id, null, REJECT_CODES.not_subscribed, 'not subscribed'));
+      return;
+    }
+    if (!Array.isArray(params) || typeof params[0] !== 'string') {
+      this.write(errorLine(id, false, REJECT_CODES.other, 'malformed params'));
+      return;
+    }
+    const user = params[0];
+    const pass: unknown = params[1];
+    const o = this.host.options;
+    if ((o.password !== null && pass !== o.password) || (o.allowlist !== null && !o.allowlist.includes(user))) {
+      this.write(errorLine(id, false, REJECT_CODES.unauthorized, 'unauthorized worker'));
+      return;
+    }
+    this.workers.add(user);
+    this.firstWorker ??= user;
+    this.write(resultLine(id, true));
+    if (!this.active) {
+      this.active = true;
+      this.vardiff?.reset(this.host.nowMs());
+      this.write(notificationLine('mining.set_difficulty', [this.difficulty]));
+      const job = this.host.jobs.current;
+      if (job !== null) this.sendJob(job, true);
+    }
+  }
+
+  private onConfigure(id: JsonRpcId, params: unknown): void {
+    const extensions: unknown = Array.isArray(params) ? params[0] : undefined;
+    const extParams: unknown = Array.isArray(params) ? params[1] : undefined;
+    if (!Array.isArray(extensions)) {
+      this.write(errorLine(id, null, REJECT_CODES.other, 'malformed params'));
+      return;
+    }
+    const answer: Record<string, unknown> = {};
+    for (const ext of extensions) {
+      if (ext === 'version-rolling') {
+        // BIP310: the pool answers the intersection of its mask and the miner's.
+        let requested = 0xffffffff;
+        if (typeof extParams === 'object' && extParams !== null) {
+          const raw = (extParams as Record<string, unknown>)['version-rolling.mask'];
+          if (typeof raw === 'string' && /^[0-9a-fA-F]{1,8}$/.test(raw)) requested = parseInt(raw, 16);
+        }
+        this.versionMask = (this.host.options.versionRollingMask & requested) >>> 0;
+        answer['version-rolling'] = true;
+        answer['version-rolling.mask'] = this.versionMask.toString(16).padStart(8, '0');
+      } else if (typeof ext === 'string') {
+        answer[ext] = false;
+      }
+    }
+    this.write(resultLine(id, answer));
+  }
+
+  private onSuggestDifficulty(id: JsonRpcId, params: unknown): void {
+    const o = this.host.options;
+    const d: unknown = Array.isArray(params) ? params[0] : undefined;
+    this.write(resultLine(id, true));
+    if (o.honorSuggestDifficulty && typeof d === 'number' && Number.isFinite(d) && d > 0) {
+      const clamped = Math.min(o.maxDifficulty, Math.max(o.minDifficulty, d));
+      if (this.active) this.setDifficulty(clamped);
+      else this.difficulty = clamped;
+    }
+  }
+
+  private onSubmit(id: JsonRpcId, params: unknown): void {
+    const claimed = Array.isArray(params) && typeof params[0] === 'string' ? params[0] : null;
+    const worker = claimed !== null && this.workers.has(claimed) ? claimed : (this.firstWorker ?? claimed ?? 'unknown');
+    if (this.firstWorker === null) {
+      this.answerShare(id, worker, {
+        verdict: 'unauthorized',
+        jobId: Array.isArray(params) && typeof params[1] === 'string' ? params[1] : '',
+        difficulty: this.difficulty,
+        message: 'unauthorized worker',
+      });
+      return;
+    }
+    const shape = parseSubmitParams(params, this.host.options.extranonce2Size);
+    if (!shape.ok) {
+      this.answerShare(id, worker, { verdict: 'other', jobId: '', difficulty: this.difficulty, message: shape.message });
+      return;
+    }
+    const nowMs = this.host.nowMs();
+    const judgement = judgeShare(shape.value, {
+      extranonce1: this.extranonce1,
+      versionMask: this.versionMask,
+      nowSec: Math.floor(nowMs / 1000),
+      maxNtimeAheadSec: this.host.options.maxNtimeAheadSec,
+      currentDifficulty: this.difficulty,
+      jobs: this.host.jobs,
+      sessionJobs: this.sessionJobs,
+    });
+    if (judgement.verdict === 'accepted') {
+      if (judgement.blockCandidate) this.host.stats.blockCandidates++;
+      if (this.vardiff !== null) {
+        this.vardiff.onShare();
+        // The answer goes out first; the retarget (if any) follows it on the wire.
+        this.answerShare(id, worker, judgement);
+        const next = this.vardiff.evaluate(this.difficulty, nowMs);
+        if (next !== null) this.setDifficulty(next);
+        return;
+      }
+    }
+    this.answerShare(id, worker, judgement);
+  }
+
+  // ---- output ----
+
+  private answerShare(id: JsonRpcId, worker: string, judgement: Judgement): void {
+    const plan: AnswerPlan = this.chaos === null ? NO_FAULT : this.chaos.planAnswer();
+    if (plan.action === 'disconnect') {
+      this.recordShare(worker, judgement, false);
+      this.host.logger.debug({ sessionId: this.id }, 'chaos: reset instead of answering');
+      this.socket.resetAndDestroy();
+      this.onSocketClose();
+      return;
+    }
+    if (plan.malformedBefore) this.write(MALFORMED_INJECTION);
+    if (plan.action === 'drop') {
+      this.recordShare(worker, judgement, false);
+      return;
+    }
+    const line =
+      judgement.verdict === 'accepted'
+        ? acceptLine(id)
+        : errorLine(id, false, REJECT_CODES[judgement.verdict], judgement.message);
+    if (plan.delayMs === 0) {
+      this.deliver(line, worker, judgement, plan.reconnectAfter);
+      return;
+    }
+    const entry: PendingAnswer = {
+      worker,
+      judgement,
+      timer: setTimeout(() => {
+        this.pending.delete(entry);
+        this.deliver(line, worker, judgement, plan.reconnectAfter);
+      }, plan.delayMs),
+    };
+    this.pending.add(entry);
+  }
+
+  private deliver(line: Buffer, worker: string, judgement: Judgement, reconnectAfter: boolean): void {
+    const sent = this.write(line);
+    this.recordShare(worker, judgement, sent);
+    if (sent && reconnectAfter) this.write(notificationLine('client.reconnect', []));
+  }
+
+  /** Stats count what went on the wire: an answer not written is `dropped`. */
+  private recordShare(worker: string, judgement: Judgement, sent: boolean): void {
+    const verdict: ShareOutcome = sent ? judgement.verdict : 'dropped';
+    this.host.stats.recordShare(worker, verdict, judgement.difficulty);
+    this.host.onShare(() => ({
+      sessionId: this.id,
+      worker,
+      jobId: judgement.jobId === '' ? null : judgement.jobId,
+      verdict,
+      judged: judgement.verdict,
+      difficulty: judgement.difficulty,
+    }));
+  }
+
+  private write(buf: Buffer): boolean {
+    const s = this.socket;
+    if (this.closed || s.destroyed || !s.writable) return false;
+    if (s.writableLength > MAX_WRITE_BUFFER) {
+      this.host.logger.debug({ sessionId: this.id }, 'miner stopped reading: closing');
+      this.destroy();
+      return false;
+    }
+    s.write(buf);
+    this.host.stats.bytesSent += buf.length;
+    this.sent?.push(buf);
+    return true;
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending) {
+      clearTimeout(p.timer);
+      this.recordShare(p.worker, p.judgement, false);
+    }
+    this.pending.clear();
+    this.host.onClose(this);
+  }
+}

@@ -1,0 +1,257 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import pino from 'pino';
+import { createLogger, type Logger } from '@stratum-relay/logger';
+import { SimulatedChain } from './chain-tip';
+import { ChaosPlanner } from './chaos-planner';
+import { startControlServer, type ControlServer } from './control-server';
+import { ListenError, PoolSimError, InvalidOptionError } from './errors';
+import { ExtranonceAllocator } from './extranonce-allocator';
+import { JobBook } from './job-book';
+import { JobFactory, type PoolJob } from './job-factory';
+import type { PoolSimOptions } from './options';
+import { PoolSession, type SessionCapture, type SessionHost, type ShareEvent } from './pool-session';
+import { deriveSeed, mulberry32 } from './prng';
+import { resolveOptions } from './resolve-options';
+import { StatsBook, type PoolStats } from './stats-book';
+import { Vardiff } from './vardiff';
+
+/** 3.125 BTC: the block subsidy since the 2024 halving; only the look matters. */
+const COINBASE_VALUE_SATS = 312_500_000n;
+/** P2WPKH to a fixed 20-byte key hash; nobody will ever spend a simulated coinbase. */
+const COINBASE_SCRIPT = `0014${'5e'.repeat(20)}`;
+/** How many jobs the pool keeps answering for between clean_jobs. */
+const MAX_LIVE_JOBS = 64;
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * A Stratum V1 pool simulator that judges shares like a pool: real coinbase and merkle
+ * branch, real sha256d of each submitted header, stale/duplicate/low-difficulty rejects,
+ * and a ground truth of exactly what it answered.
+ *
+ * Events on `events`: `'share'` (ShareEvent) once per judged share, when its answer was
+ * written or dropped; `'tip'` ({height}) after each tip change.
+ */
+export class PoolSim {
+  readonly options: Readonly<PoolSimOptions>;
+  readonly events = new EventEmitter();
+  private readonly logger: Logger;
+  private readonly stats_ = new StatsBook();
+  private readonly jobs = new JobBook(MAX_LIVE_JOBS);
+  private readonly chain: SimulatedChain;
+  private readonly factory: JobFactory;
+  private readonly allocator: ExtranonceAllocator;
+  private readonly sessions = new Set<PoolSession>();
+  private readonly closedCaptures: SessionCapture[] = [];
+  private readonly host: SessionHost;
+  private server: Server | null = null;
+  private control: ControlServer | null = null;
+  private jobTimer: NodeJS.Timeout | null = null;
+  private tipTimer: NodeJS.Timeout | null = null;
+  private jobSerial = 0;
+  private sessionCounter = 0;
+  private closing = false;
+  /** Set by setDifficulty() without a worker: applies to sessions that connect later too. */
+  private defaultDifficulty: number | null = null;
+
+  constructor(opts: Partial<PoolSimOptions> = {}, logger?: Logger) {
+    this.options = resolveOptions(opts);
+    const o = this.options;
+    // Logs go to stderr: stdout carries only the "listening" line that scripts wait for.
+    this.logger =
+      logger ??
+      createLogger({ level: o.logLevel, format: 'json', destination: pino.destination({ dest: 2, sync: true }) }).child({
+        component: 'pool-sim',
+      });
+    this.allocator = new ExtranonceAllocator(o.extranonce1Size, deriveSeed(o.seed, 0xe1));
+    this.chain = new SimulatedChain(mulberry32(deriveSeed(o.seed, 0xc4a1)), o.startHeight, o.txCount);
+    this.factory = new JobFactory({
+      extranonceSize: o.extranonce1Size + o.extranonce2Size,
+      version: 0x20000000,
+      nbits: o.nbits,
+      valueSats: COINBASE_VALUE_SATS,
+      scriptPubKeyHex: COINBASE_SCRIPT,
+      tagPrefix: '/stratum-relay pool-sim',
+    });
+    const events = this.events;
+    this.host = {
+      options: o,
+      jobs: this.jobs,
+      stats: this.stats_,
+      logger: this.logger,
+      nowMs: () => Date.now(),
+      // Build the payload only when someone listens (most runs have no listener).
+      onShare: (make: () => ShareEvent) => {
+        if (events.listenerCount('share') > 0) events.emit('share', make());
+      },
+      onClose: (session: PoolSession) => this.onSessionClose(session),
+    };
+    this.makeJob(true);
+  }
+
+  /** Start accepting miners. Resolves with the bound address (port 0 gives an ephemeral port). */
+  async listen(): Promise<ListenAddress> {
+    if (this.server !== null) throw new PoolSimError('SRL_ERR_POOL_SIM_LISTEN', 'already listening');
+    const server = createServer((socket) => this.onConnection(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.server = null;
+        reject(new ListenError(`cannot listen on ${this.options.host}:${this.options.port}: ${err.message}`, err));
+      };
+      server.once('error', onError);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.logger.error({ err: err.message }, 'pool server error'));
+    this.startTimers();
+    const addr = server.address() as AddressInfo;
+    this.logger.info({ host: addr.address, port: addr.port }, 'pool-sim listening');
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** Serve `GET /stats`, `POST /advance-tip`, `GET /healthz` over HTTP on `port` (0 = ephemeral). */
+  async controlListen(port = 0): Promise<ListenAddress> {
+    if (this.control !== null) throw new PoolSimError('SRL_ERR_POOL_SIM_LISTEN', 'control server already listening');
+    this.control = await startControlServer(this, this.options.controlHost, port);
+    return this.control.address;
+  }
+
+  /** Stop accepting, close every session (waiting answers count as dropped) and the control server. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.jobTimer !== null) clearInterval(this.jobTimer);
+    if (this.tipTimer !== null) clearInterval(this.tipTimer);
+    this.jobTimer = null;
+    this.tipTimer = null;
+    const server = this.server;
+    const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of [...this.sessions]) s.destroy();
+    await closed;
+    if (this.control !== null) await this.control.close();
+  }
+
+  stats(): PoolStats {
+    const tip = this.chain.tip;
+    const current = this.jobs.current;
+    return this.stats_.snapshot({
+      tip: { height: tip.height, prevhash: tip.prevhash },
+      jobs: { created: this.jobSerial, current: current === null ? null : current.job.jobId },
+    });
+  }
+
+  /** Bytes of every session so far (only with `captureBytes: true`; else empty), oldest first. */
+  captures(): SessionCapture[] {
+    const open: SessionCapture[] = [];
+    for (const s of this.sessions) {
+      const c = s.capture();
+      if (c !== null) open.push(c);
+    }
+    return [...this.closedCaptures, ...open].sort((a, b) => a.sessionId - b.sessionId);
+  }
+
+  /** Move to a new block: a clean job to every active session; earlier jobs become stale. */
+  advanceTip(): void {
+    const tip = this.chain.advance();
+    this.broadcast(this.makeJob(true));
+    this.logger.info({ height: tip.height }, 'tip advanced');
+    this.events.emit('tip', { height: tip.height });
+  }
+
+  /** A new job on the same tip (new ntime and coinbase tag, clean_jobs=false) to every active session. */
+  rotateJob(): void {
+    this.broadcast(this.makeJob(false));
+  }
+
+  /**
+   * Change the share difficulty of the sessions of `worker` (every session when undefined)
+   * and of sessions that connect later when no worker is given. Sent at once with
+   * mining.set_difficulty; it applies to jobs notified from then on.
+   */
+  setDifficulty(difficulty: number): void;
+  setDifficulty(worker: string | undefined, difficulty: number): void;
+  setDifficulty(a: string | number | undefined, b?: number): void {
+    const worker = typeof a === 'number' ? undefined : a;
+    const d = typeof a === 'number' ? a : b;
+    if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0) {
+      throw new InvalidOptionError(`difficulty must be a finite number > 0, got ${String(d)}`);
+    }
+    if (worker === undefined) this.defaultDifficulty = d;
+    for (const s of this.sessions) {
+      if (worker === undefined || s.authorizedWorkers.has(worker)) s.setDifficulty(d);
+    }
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const index = this.sessionCounter++;
+    const o = this.options;
+    const chaos = o.chaos === null ? null : new ChaosPlanner(o.chaos, o.seed, index);
+    const vardiff = o.vardiff
+      ? new Vardiff(
+          {
+            targetShareIntervalMs: o.targetShareIntervalMs,
+            retargetMs: o.vardiffRetargetMs,
+            minDifficulty: o.minDifficulty,
+            maxDifficulty: o.maxDifficulty,
+            tolerance: 0.3,
+          },
+          Date.now(),
+        )
+      : null;
+    const session = new PoolSession(index, this.allocator.next(), socket, this.host, chaos, vardiff);
+    if (this.defaultDifficulty !== null) session.setDifficulty(this.defaultDifficulty);
+    this.sessions.add(session);
+    this.stats_.sessionsOpen++;
+    this.stats_.sessionsTotal++;
+    this.logger.debug({ sessionId: index, remote: socket.remoteAddress, extranonce1: session.extranonce1 }, 'session opened');
+  }
+
+  private onSessionClose(session: PoolSession): void {
+    if (!this.sessions.delete(session)) return;
+    this.stats_.sessionsOpen--;
+    const c = session.capture();
+    if (c !== null) this.closedCaptures.push(c);
+    this.logger.debug({ sessionId: session.id }, 'session closed');
+  }
+
+  private makeJob(clean: boolean): PoolJob {
+    const serial = this.jobSerial++;
+    // Job ids: unique hex per pool instance; the seed keeps two pools' ids apart in logs.
+    const jobId = `${(deriveSeed(this.options.seed, 7) & 0xffff).toString(16)}${serial.toString(16).padStart(4, '0')}`;
+    const job = this.factory.build(this.chain.tip, jobId, serial, Math.floor(Date.now() / 1000), clean);
+    this.jobs.add(job);
+    return job;
+  }
+
+  private broadcast(job: PoolJob): void {
+    const now = Date.now();
+    for (const s of this.sessions) {
+      if (!s.isActive) continue;
+      s.tick(now);
+      s.sendJob(job, false);
+    }
+  }
+
+  private startTimers(): void {
+    const o = this.options;
+    if (o.jobIntervalMs > 0) {
+      this.jobTimer = setInterval(() => this.rotateJob(), o.jobIntervalMs);
+      this.jobTimer.unref();
+    }
+    if (o.tipIntervalMs > 0) {
+      this.tipTimer = setInterval(() => this.advanceTip(), o.tipIntervalMs);
+      this.tipTimer.unref();
+    }
+  }
+}
