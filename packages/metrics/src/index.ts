@@ -1,1 +1,17 @@
-export {};
+// Public API of @stratum-relay/metrics: metric definitions on an injected prom-client Registry.
+export { createMetrics } from './stratum-metrics';
+export type { StratumMetrics, CreateMetricsOptions } from './stratum-metrics';
+export { CounterCell } from './counter-cell';
+export {
+  DIRECTIONS,
+  SHARE_REJECT_REASONS,
+  SHARE_AUDIT_VERDICTS,
+  CLOSE_SIDES,
+  CLOSE_REASONS,
+  CONNECTION_REJECT_REASONS,
+  UPSTREAM_FAILURE_REASONS,
+  RESPONSE_METHOD_LABEL,
+  OTHER_METHOD_LABEL,
+} from './label-values';
+export type { DirectionLabel, ShareRejectReason, ShareAuditVerdict } from './label-values';
+export { LATENCY_BUCKETS_SECONDS, CONNECTION_DURATION_BUCKETS_SECONDS, SHARE_DIFFICULTY_BUCKETS } from './buckets';

@@ -8,3 +8,7 @@ export { ProxyServiceError } from './errors';
 export type { ProxyServiceErrorCode } from './errors';
 export { EXIT_CODES } from './cli';
 export { VERSION } from './version';
+export { MetricsCollector } from './metrics-collector';
+export type { MetricsCollectorOptions, PoolStatus, ConnectionStatus } from './metrics-collector';
+export { ObservabilityError } from './observability-errors';
+export type { ObservabilityErrorCode } from './observability-errors';

@@ -1,9 +1,15 @@
 import type { Config } from '@stratum-relay/config';
 import type { ProxyServer } from '@stratum-relay/proxy-core';
+import { createMetrics } from '@stratum-relay/metrics';
+import { Registry } from 'prom-client';
+import { startHttpServer } from './http-server';
+import type { Readiness } from './http-server';
+import { MetricsCollector } from './metrics-collector';
+import { buildStatus } from './status';
 
 /**
- * CONTRACT STUB (the metrics helper implements): metrics collector + HTTP endpoints attached to a
- * running ProxyServer. The service calls it after the proxy listens and closes it last.
+ * Metrics collector + HTTP endpoints attached to a running ProxyServer. The service calls
+ * `startObservability` after the proxy listens and closes it last.
  */
 export interface Observability {
   /** Shutdown began: /readyz turns 503 from now on. */
@@ -20,14 +26,89 @@ export interface ObservabilityOptions {
   /** pino logger (typed loosely here to keep this contract free of the logger package). */
   logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
   version: string;
+  /** Register prom-client's process metrics (default true; tests that build many registries turn it off). */
+  collectDefaultMetrics?: boolean;
+  /** Bound on pending requests per connection and direction (default 1000). */
+  maxPendingPerConnection?: number;
 }
 
-export async function startObservability(_options: ObservabilityOptions): Promise<Observability> {
+/**
+ * Creates the registry, the metrics and the collector (subscribed to `server.events`), then
+ * serves /metrics, /healthz, /readyz and /status on config.metricsHost:metricsPort. Rejects with
+ * ObservabilityError SRL_ERR_METRICS_ADDRESS_IN_USE when the port is taken (nothing is left attached).
+ */
+export async function startObservability(options: ObservabilityOptions): Promise<Observability> {
+  const { config, server, logger } = options;
+  const startedAt = Date.now();
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { collectDefault: options.collectDefaultMetrics ?? true });
+  metrics.maxConnections.set(config.maxConnections);
+  const collector = new MetricsCollector({
+    metrics,
+    poolHost: config.poolHost,
+    poolPort: config.poolPort,
+    maxClientIds: config.maxClientIds,
+    submitTimeoutMs: config.submitTimeoutMs,
+    shareAudit: config.shareAudit,
+    ...(options.maxPendingPerConnection !== undefined ? { maxPendingPerConnection: options.maxPendingPerConnection } : {}),
+  });
+  collector.attach(server.events);
+
+  let closing = false;
+  const readiness = (): Readiness => {
+    if (closing) return { ready: false, reason: 'closing' };
+    let listening = false;
+    try {
+      listening = server.listening;
+    } catch {
+      listening = false;
+    }
+    if (!listening) return { ready: false, reason: 'not listening' };
+    const pool = collector.poolStatus();
+    // No attempt yet: nothing says the pool is down, so assume it is up.
+    if (pool.up === false) return { ready: false, reason: `pool down: ${pool.lastError ?? 'unknown error'}` };
+    return { ready: true };
+  };
+
+  let http;
+  try {
+    http = await startHttpServer({
+      host: config.metricsHost,
+      port: config.metricsPort,
+      registry,
+      readiness,
+      status: () =>
+        buildStatus({
+          version: options.version,
+          startedAt,
+          now: Date.now(),
+          config,
+          pool: collector.poolStatus(),
+          connections: collector.connectionStatuses(),
+        }),
+      logger,
+    });
+  } catch (err) {
+    collector.detach();
+    throw err;
+  }
+  const address = http.address();
+  logger.info({ metricsAddress: address }, 'metrics HTTP server listening');
+
+  let closed = false;
   return {
-    markClosing() {},
-    httpAddress() {
-      return null;
+    markClosing() {
+      closing = true;
     },
-    async close() {},
+    httpAddress() {
+      return closed ? null : http.address();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      closing = true;
+      await http.close();
+      collector.detach();
+    },
   };
 }

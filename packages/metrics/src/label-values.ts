@@ -1,0 +1,26 @@
+/**
+ * The fixed label value sets. Every label a metric carries is either `client_id` / `pool_host`
+ * (bounded by the client-id cap and the config) or one of these small closed sets, so the
+ * number of series can be computed in advance.
+ */
+
+export const DIRECTIONS = ['miner_to_pool', 'pool_to_miner'] as const;
+export type DirectionLabel = (typeof DIRECTIONS)[number];
+
+/** Why the pool refused a share (mapped from the Stratum error code or its message). */
+export const SHARE_REJECT_REASONS = ['stale', 'duplicate', 'low_difficulty', 'unauthorized', 'not_subscribed', 'other'] as const;
+export type ShareRejectReason = (typeof SHARE_REJECT_REASONS)[number];
+
+/** The share audit's verdict: our own hash of the share against the difficulty in force, crossed with the pool's answer. */
+export const SHARE_AUDIT_VERDICTS = ['valid_accepted', 'valid_rejected', 'invalid_accepted', 'invalid_rejected', 'unknown_job'] as const;
+export type ShareAuditVerdict = (typeof SHARE_AUDIT_VERDICTS)[number];
+
+export const CLOSE_SIDES = ['miner', 'pool', 'proxy'] as const;
+export const CLOSE_REASONS = ['end', 'reset', 'idle_timeout', 'upstream_failed', 'drain', 'limit'] as const;
+export const CONNECTION_REJECT_REASONS = ['max_connections', 'draining'] as const;
+export const UPSTREAM_FAILURE_REASONS = ['refused', 'timeout', 'unreachable', 'dns', 'reset', 'error'] as const;
+
+/** `method` label of stratum_messages_total for a JSON-RPC response (it has no method of its own). */
+export const RESPONSE_METHOD_LABEL = 'response';
+/** `method` label for anything that is not a known Stratum method. */
+export const OTHER_METHOD_LABEL = 'other';

@@ -1,0 +1,292 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { CONNECTION_DURATION_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, SHARE_DIFFICULTY_BUCKETS } from './buckets';
+import { CounterCells } from './counter-cell';
+import type { CounterCell } from './counter-cell';
+
+type ClientLabels = 'client_id' | 'pool_host';
+
+const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export interface CreateMetricsOptions {
+  /** Register prom-client's process metrics (CPU, memory, fds, event-loop lag). Default true. */
+  collectDefault?: boolean;
+}
+
+/**
+ * Every metric stratum-relay exports, registered on the injected registry. Names are a contract
+ * with the dashboards (grafana/) and docs/METRICS.md: do not rename.
+ */
+export interface StratumMetrics {
+  readonly registry: Registry;
+  readonly connectionsTotal: Counter<'pool_host'>;
+  readonly bytesSentTotal: Counter<ClientLabels>;
+  readonly bytesReceivedTotal: Counter<ClientLabels>;
+  readonly submitsTotal: Counter<ClientLabels>;
+  readonly acceptedSharesTotal: Counter<ClientLabels>;
+  readonly rejectedSharesTotal: Counter<ClientLabels | 'reason'>;
+  readonly acceptedDifficultyTotal: Counter<ClientLabels>;
+  readonly submitTimeoutsTotal: Counter<ClientLabels>;
+  readonly messagesTotal: Counter<'direction' | 'method'>;
+  readonly parseErrorsTotal: Counter<'direction'>;
+  readonly oversizedLinesTotal: Counter<'direction'>;
+  readonly upstreamConnectFailuresTotal: Counter<'pool_host' | 'reason'>;
+  readonly jobsTotal: Counter<'clean'>;
+  readonly connectionsRejectedTotal: Counter<'reason'>;
+  readonly connectionClosesTotal: Counter<'side' | 'reason'>;
+  readonly unmatchedResponsesTotal: Counter<'direction'>;
+  readonly blockCandidatesTotal: Counter<ClientLabels>;
+  readonly shareAuditTotal: Counter<'verdict'>;
+  readonly activeConnections: Gauge<'pool_host'>;
+  readonly currentDifficulty: Gauge<ClientLabels>;
+  readonly poolUp: Gauge<'pool_host'>;
+  readonly pendingRequests: Gauge;
+  readonly bestShareDifficulty: Gauge<ClientLabels>;
+  /** The configured connection limit (alerts compare stratum_active_connections with it). */
+  readonly maxConnections: Gauge;
+  readonly connectionDurationSeconds: Histogram<'pool_host'>;
+  readonly connectLatencySeconds: Histogram<'pool_host'>;
+  readonly requestResponseSeconds: Histogram<'method'>;
+  readonly shareDifficulty: Histogram;
+
+  /** Hot-path cell of stratum_bytes_sent_total (miner→pool) for one client_id/pool_host. */
+  bytesSentCell(clientId: string, poolHost: string): CounterCell;
+  /** Hot-path cell of stratum_bytes_received_total (pool→miner) for one client_id/pool_host. */
+  bytesReceivedCell(clientId: string, poolHost: string): CounterCell;
+  /** Hot-path cell of stratum_messages_total for one direction/method label pair. */
+  messagesCell(direction: string, method: string): CounterCell;
+  /** stratum_pending_requests is read from live state at scrape time through this function. */
+  setPendingRequestsProvider(provider: (() => number) | null): void;
+}
+
+/**
+ * Creates every stratum-relay metric on `registry` (never prom-client's global registry, so
+ * several proxies or tests can live in one process).
+ */
+export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {}): StratumMetrics {
+  const registers = [registry];
+  const clientLabels: ClientLabels[] = ['client_id', 'pool_host'];
+
+  // Cells are created lazily by the collector; the counters flush them when scraped. (The
+  // closures only run after the counters below exist.)
+  const bytesSentCells = new CounterCells<ClientLabels>(() => bytesSentTotal);
+  const bytesReceivedCells = new CounterCells<ClientLabels>(() => bytesReceivedTotal);
+  const messagesCells = new CounterCells<'direction' | 'method'>(() => messagesTotal);
+  let pendingProvider: (() => number) | null = null;
+
+  const bytesSentTotal = new Counter<ClientLabels>({
+    name: 'stratum_bytes_sent_total',
+    help: 'Bytes relayed from miners to the pool (what miners sent), per worker. Bytes before mining.authorize count under client_id="unknown".',
+    labelNames: clientLabels,
+    registers,
+    collect() {
+      bytesSentCells.flush();
+    },
+  });
+  const bytesReceivedTotal = new Counter<ClientLabels>({
+    name: 'stratum_bytes_received_total',
+    help: 'Bytes relayed from the pool to miners (what miners received), per worker. Bytes before mining.authorize count under client_id="unknown".',
+    labelNames: clientLabels,
+    registers,
+    collect() {
+      bytesReceivedCells.flush();
+    },
+  });
+  const messagesTotal = new Counter<'direction' | 'method'>({
+    name: 'stratum_messages_total',
+    help: 'Stratum JSON-RPC messages observed, by direction and method ("response" for answers, "other" for unknown methods).',
+    labelNames: ['direction', 'method'],
+    registers,
+    collect() {
+      messagesCells.flush();
+    },
+  });
+
+  const metrics: StratumMetrics = {
+    registry,
+    connectionsTotal: new Counter({
+      name: 'stratum_connections_total',
+      help: 'Miner connections accepted by the proxy since start.',
+      labelNames: ['pool_host'],
+      registers,
+    }),
+    bytesSentTotal,
+    bytesReceivedTotal,
+    submitsTotal: new Counter({
+      name: 'stratum_submits_total',
+      help: 'Shares submitted by miners (mining.submit), per worker.',
+      labelNames: clientLabels,
+      registers,
+    }),
+    acceptedSharesTotal: new Counter({
+      name: 'stratum_accepted_shares_total',
+      help: 'Shares the pool accepted (result true, no error), per worker.',
+      labelNames: clientLabels,
+      registers,
+    }),
+    rejectedSharesTotal: new Counter({
+      name: 'stratum_rejected_shares_total',
+      help: 'Shares the pool rejected, per worker and reason (stale, duplicate, low_difficulty, unauthorized, not_subscribed, other).',
+      labelNames: ['client_id', 'pool_host', 'reason'],
+      registers,
+    }),
+    acceptedDifficultyTotal: new Counter({
+      name: 'stratum_accepted_difficulty_total',
+      help: 'Sum of the share difficulty in force for each accepted share, per worker; hashrate in H/s = rate(this) * 2^32.',
+      labelNames: clientLabels,
+      registers,
+    }),
+    submitTimeoutsTotal: new Counter({
+      name: 'stratum_submit_timeouts_total',
+      help: 'Shares the pool never answered within the submit timeout (or dropped because too many requests were pending), per worker.',
+      labelNames: clientLabels,
+      registers,
+    }),
+    messagesTotal,
+    parseErrorsTotal: new Counter({
+      name: 'stratum_parse_errors_total',
+      help: 'Lines that were not valid JSON or not Stratum messages (still relayed untouched), by direction.',
+      labelNames: ['direction'],
+      registers,
+    }),
+    oversizedLinesTotal: new Counter({
+      name: 'stratum_oversized_lines_total',
+      help: 'Lines longer than the max line size that were relayed but not inspected, by direction.',
+      labelNames: ['direction'],
+      registers,
+    }),
+    upstreamConnectFailuresTotal: new Counter({
+      name: 'stratum_upstream_connect_failures_total',
+      help: 'Failed attempts to open a TCP connection to the pool, by reason (refused, timeout, unreachable, dns, reset, error).',
+      labelNames: ['pool_host', 'reason'],
+      registers,
+    }),
+    jobsTotal: new Counter({
+      name: 'stratum_jobs_total',
+      help: 'Jobs (mining.notify) sent by the pool, by whether they asked miners to drop older jobs (clean).',
+      labelNames: ['clean'],
+      registers,
+    }),
+    connectionsRejectedTotal: new Counter({
+      name: 'stratum_connections_rejected_total',
+      help: 'Miner connections refused by the proxy, by reason (max_connections, draining).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    connectionClosesTotal: new Counter({
+      name: 'stratum_connection_closes_total',
+      help: 'Connections that ended, by which side ended them (miner, pool, proxy) and why (end, reset, idle_timeout, upstream_failed, drain, limit).',
+      labelNames: ['side', 'reason'],
+      registers,
+    }),
+    unmatchedResponsesTotal: new Counter({
+      name: 'stratum_unmatched_responses_total',
+      help: 'Responses whose id matches no pending request (late answers after a timeout, or a confused peer), by direction.',
+      labelNames: ['direction'],
+      registers,
+    }),
+    blockCandidatesTotal: new Counter({
+      name: 'stratum_block_candidates_total',
+      help: 'Submitted shares whose hash meets the network target (possible blocks), per worker. Needs the share audit.',
+      labelNames: clientLabels,
+      registers,
+    }),
+    shareAuditTotal: new Counter({
+      name: 'stratum_share_audit_total',
+      help: "Answered shares checked by the proxy's own hash: valid/invalid against the difficulty in force, crossed with the pool's accept/reject; unknown_job when the job was not seen.",
+      labelNames: ['verdict'],
+      registers,
+    }),
+    activeConnections: new Gauge({
+      name: 'stratum_active_connections',
+      help: 'Miner connections open right now.',
+      labelNames: ['pool_host'],
+      registers,
+    }),
+    currentDifficulty: new Gauge({
+      name: 'stratum_current_difficulty',
+      help: 'Share difficulty of the most recent mining.set_difficulty sent to this worker.',
+      labelNames: clientLabels,
+      registers,
+    }),
+    poolUp: new Gauge({
+      name: 'stratum_pool_up',
+      help: 'Whether the latest attempt to connect to the pool succeeded (1) or failed (0).',
+      labelNames: ['pool_host'],
+      registers,
+    }),
+    pendingRequests: new Gauge({
+      name: 'stratum_pending_requests',
+      help: 'Requests (both directions) waiting for an answer right now.',
+      registers,
+      collect() {
+        this.set(pendingProvider === null ? 0 : pendingProvider());
+      },
+    }),
+    bestShareDifficulty: new Gauge({
+      name: 'stratum_best_share_difficulty',
+      help: 'Highest real difficulty of any share this worker submitted since the proxy started (share audit).',
+      labelNames: clientLabels,
+      registers,
+    }),
+    maxConnections: new Gauge({
+      name: 'stratum_max_connections',
+      help: 'Configured maximum of simultaneous miner connections (maxConnections); past it new miners are refused.',
+      registers,
+    }),
+    connectionDurationSeconds: new Histogram({
+      name: 'stratum_connection_duration_seconds',
+      help: 'How long miner connections lasted, observed when they close.',
+      labelNames: ['pool_host'],
+      buckets: [...CONNECTION_DURATION_BUCKETS_SECONDS],
+      registers,
+    }),
+    connectLatencySeconds: new Histogram({
+      name: 'stratum_connect_latency_seconds',
+      help: 'Time to open the TCP connection to the pool (successful attempts).',
+      labelNames: ['pool_host'],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
+      registers,
+    }),
+    requestResponseSeconds: new Histogram({
+      name: 'stratum_request_response_seconds',
+      help: "Time from a miner's request to the pool's answer, by request method (mining.submit = share latency).",
+      labelNames: ['method'],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
+      registers,
+    }),
+    shareDifficulty: new Histogram({
+      name: 'stratum_share_difficulty',
+      help: 'Real difficulty of each submitted share, computed by the proxy from the share hash (share audit).',
+      buckets: [...SHARE_DIFFICULTY_BUCKETS],
+      registers,
+    }),
+
+    bytesSentCell(clientId, poolHost) {
+      return bytesSentCells.cell({ client_id: clientId, pool_host: poolHost }, cellKey(clientId, poolHost));
+    },
+    bytesReceivedCell(clientId, poolHost) {
+      return bytesReceivedCells.cell({ client_id: clientId, pool_host: poolHost }, cellKey(clientId, poolHost));
+    },
+    messagesCell(direction, method) {
+      return messagesCells.cell({ direction, method }, cellKey(direction, method));
+    },
+    setPendingRequestsProvider(provider) {
+      pendingProvider = provider;
+    },
+  };
+
+  if (opts.collectDefault ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names three gauges `*_total`, which `promtool check metrics` rejects (only
+    // counters may end in _total). The same numbers remain as nodejs_active_{handles,requests,
+    // resources}{type}: sum() over them gives the totals.
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(name);
+  }
+  return metrics;
+}
+
+/** Unambiguous for any label values (worker names are user-controlled); called once per label set. */
+function cellKey(a: string, b: string): string {
+  return JSON.stringify([a, b]);
+}

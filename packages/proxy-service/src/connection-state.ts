@@ -1,0 +1,137 @@
+import type { CounterCell, ShareRejectReason, StratumMetrics } from '@stratum-relay/metrics';
+import { PendingRequests } from './pending-requests';
+import type { ShareCheck } from './share-audit';
+import { RecentJobs } from './share-audit';
+
+interface CounterChild {
+  inc(value?: number): void;
+}
+interface GaugeChild {
+  set(value: number): void;
+}
+
+/**
+ * The labelled metric children of one `client_id` (after the cap) on one pool, resolved once
+ * and shared by every connection of that worker: the hot path then increments without
+ * building or hashing label objects.
+ */
+export class WorkerSeries {
+  readonly bytesSent: CounterCell;
+  readonly bytesReceived: CounterCell;
+  readonly submits: CounterChild;
+  readonly accepted: CounterChild;
+  readonly acceptedDifficulty: CounterChild;
+  readonly submitTimeouts: CounterChild;
+  readonly blockCandidates: CounterChild;
+  readonly currentDifficulty: GaugeChild;
+  readonly bestShare: GaugeChild;
+  /** Highest share difficulty seen for this label (the gauge only goes up). */
+  bestShareValue = 0;
+  private readonly rejected = new Map<ShareRejectReason, CounterChild>();
+
+  constructor(
+    private readonly metrics: StratumMetrics,
+    readonly clientId: string,
+    private readonly poolHost: string,
+  ) {
+    const labels = { client_id: clientId, pool_host: poolHost };
+    this.bytesSent = metrics.bytesSentCell(clientId, poolHost);
+    this.bytesReceived = metrics.bytesReceivedCell(clientId, poolHost);
+    this.submits = metrics.submitsTotal.labels(labels);
+    this.accepted = metrics.acceptedSharesTotal.labels(labels);
+    this.acceptedDifficulty = metrics.acceptedDifficultyTotal.labels(labels);
+    this.submitTimeouts = metrics.submitTimeoutsTotal.labels(labels);
+    this.blockCandidates = metrics.blockCandidatesTotal.labels(labels);
+    this.currentDifficulty = metrics.currentDifficulty.labels(labels);
+    this.bestShare = metrics.bestShareDifficulty.labels(labels);
+    // Series that dashboards rate() over exist at 0 from the worker's first appearance.
+    this.submits.inc(0);
+    this.accepted.inc(0);
+    this.acceptedDifficulty.inc(0);
+    this.submitTimeouts.inc(0);
+  }
+
+  /** Reject counter per reason, created on the first reject of that reason (6 series max). */
+  rejectedFor(reason: ShareRejectReason): CounterChild {
+    let child = this.rejected.get(reason);
+    if (child === undefined) {
+      child = this.metrics.rejectedSharesTotal.labels({ client_id: this.clientId, pool_host: this.poolHost, reason });
+      this.rejected.set(reason, child);
+    }
+    return child;
+  }
+
+  observeShare(difficulty: number): void {
+    if (difficulty > this.bestShareValue) {
+      this.bestShareValue = difficulty;
+      this.bestShare.set(difficulty);
+    }
+  }
+}
+
+/** What a pending request remembers until its answer. */
+export interface RequestInfo {
+  /** Method of the request (a reference to the parsed string, not a copy). */
+  readonly method: string;
+  /** Difficulty in force when a share was submitted (credited on accept). */
+  readonly difficulty: number;
+  /** Audit result computed at submit time. */
+  readonly check: ShareCheck;
+}
+
+/** Everything the collector knows about one open connection. Deleted on connection.closed. */
+export class ConnectionState {
+  series: WorkerSeries;
+  /** Sanitized worker name from mining.authorize (uncapped, for /status); null before authorize. */
+  worker: string | null = null;
+  authorized = false;
+  extranonce1: string | null = null;
+  extranonce2Size: number | null = null;
+  /** Latest mining.set_difficulty; null until the pool sends one. */
+  difficulty: number | null = null;
+  /** BIP310 version-rolling mask negotiated by mining.configure / set by mining.set_version_mask. */
+  versionMask: number | undefined = undefined;
+  /** Only allocated when the share audit is on. */
+  readonly jobs: RecentJobs | null;
+  /** Requests the miner sent, answered by the pool. */
+  readonly minerRequests: PendingRequests<RequestInfo>;
+  /** Requests the pool sent (client.get_version …), answered by the miner; allocated on first use. */
+  poolRequests: PendingRequests<RequestInfo> | null = null;
+
+  bytesSent = 0;
+  bytesReceived = 0;
+  submits = 0;
+  accepted = 0;
+  rejected = 0;
+  /** Wall-clock ms of the latest mining.submit; null before the first. */
+  lastShareAt: number | null = null;
+
+  constructor(
+    readonly connectionId: number,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    /** Wall-clock ms when the miner connected. */
+    readonly connectedAt: number,
+    series: WorkerSeries,
+    shareAudit: boolean,
+    private readonly maxPending: number,
+  ) {
+    this.series = series;
+    this.jobs = shareAudit ? new RecentJobs() : null;
+    this.minerRequests = new PendingRequests<RequestInfo>(maxPending);
+  }
+
+  poolRequestTable(): PendingRequests<RequestInfo> {
+    if (this.poolRequests === null) this.poolRequests = new PendingRequests<RequestInfo>(this.maxPending);
+    return this.poolRequests;
+  }
+
+  /** Stratum's default share difficulty is 1 until the pool sets one. */
+  difficultyInForce(): number {
+    return this.difficulty ?? 1;
+  }
+
+  pendingCount(): number {
+    return this.minerRequests.size + (this.poolRequests === null ? 0 : this.poolRequests.size);
+  }
+}

@@ -1,0 +1,600 @@
+import { performance } from 'node:perf_hooks';
+import type {
+  ConnectionClosedEvent,
+  ConnectionOpenedEvent,
+  ConnectionRejectedEvent,
+  Direction,
+  ProxyEvent,
+  ProxyEventListener,
+  StratumNotificationEvent,
+  StratumRequestEvent,
+  StratumResponseEvent,
+  UpstreamConnectedEvent,
+  UpstreamConnectFailedEvent,
+} from '@stratum-relay/shared-types';
+import { STRATUM_METHODS } from '@stratum-relay/shared-types';
+import type { CounterCell, StratumMetrics } from '@stratum-relay/metrics';
+import {
+  CLOSE_REASONS,
+  CLOSE_SIDES,
+  CONNECTION_REJECT_REASONS,
+  DIRECTIONS,
+  OTHER_METHOD_LABEL,
+  RESPONSE_METHOD_LABEL,
+  SHARE_AUDIT_VERDICTS,
+  UPSTREAM_FAILURE_REASONS,
+} from '@stratum-relay/metrics';
+import { ClientIdCap, UNKNOWN_CLIENT_ID, sanitizeWorkerName } from './client-id-cap';
+import { ConnectionState, WorkerSeries } from './connection-state';
+import type { RequestInfo } from './connection-state';
+import type { PendingRequest, PendingRequests } from './pending-requests';
+import { isAccepted, rejectReason } from './reject-reason';
+import { ShareCheck, auditVerdict, evaluateSubmit, jobFromNotify } from './share-audit';
+
+export interface MetricsCollectorOptions {
+  metrics: StratumMetrics;
+  /** Value of the `pool_host` label (the configured pool host). */
+  poolHost: string;
+  /** Shown on /status next to the host. */
+  poolPort?: number;
+  /** Distinct worker names with their own `client_id`; null = no cap, 0 = all `other`. */
+  maxClientIds: number | null;
+  /** A request unanswered this long is dropped; a dropped submit counts in stratum_submit_timeouts_total. */
+  submitTimeoutMs: number;
+  /** Hash every submitted share (observe-only). */
+  shareAudit: boolean;
+  /** Bound on requests waiting per connection and direction; the oldest is evicted (as a timeout). Default 1000. */
+  maxPendingPerConnection?: number;
+  /** Monotonic clock in ms, the same clock as the events' `t` (default performance.now). */
+  now?: () => number;
+  /** Wall clock in ms for /status (default Date.now). */
+  wallNow?: () => number;
+  /** How often expired requests are swept (default submitTimeoutMs / 4, between 10 ms and 1 s). */
+  sweepIntervalMs?: number;
+}
+
+/** Anything with the ProxyEventBus `subscribe` shape. */
+export interface EventSource {
+  subscribe(listener: ProxyEventListener): () => void;
+}
+
+export interface PoolStatus {
+  host: string;
+  port: number | null;
+  /** null: no connect attempt yet. */
+  up: boolean | null;
+  /** Message of the latest failed attempt (kept after a later success, see lastErrorAt). */
+  lastError: string | null;
+  /** Wall-clock ms of the latest failed attempt. */
+  lastErrorAt: number | null;
+  /** Wall-clock ms of the latest successful connect. */
+  lastConnectAt: number | null;
+}
+
+export interface ConnectionStatus {
+  connectionId: number;
+  worker: string | null;
+  remoteAddress: string;
+  remotePort: number;
+  /** Wall-clock ms. */
+  connectedSince: number;
+  bytesSent: number;
+  bytesReceived: number;
+  submits: number;
+  accepted: number;
+  rejected: number;
+  currentDifficulty: number | null;
+  /** Wall-clock ms of the latest submit, or null. */
+  lastShareAt: number | null;
+}
+
+interface ChildInc {
+  inc(value?: number): void;
+}
+interface ChildObserve {
+  observe(value: number): void;
+}
+
+const DEFAULT_MAX_PENDING = 1000;
+
+/**
+ * Turns the relay's event stream into Prometheus metrics and /status data. Coupled to the relay
+ * only through the event bus; O(1) per event, never throws into the emitter.
+ *
+ * Attribution: a connection's series are resolved once, when mining.authorize names its worker;
+ * bytes and shares before that count under client_id="unknown".
+ */
+export class MetricsCollector {
+  private readonly metrics: StratumMetrics;
+  private readonly poolHost: string;
+  private readonly cap: ClientIdCap;
+  private readonly submitTimeoutMs: number;
+  private readonly shareAudit: boolean;
+  private readonly maxPending: number;
+  private readonly now: () => number;
+  private readonly wallNow: () => number;
+  private readonly sweepIntervalMs: number;
+
+  private readonly states = new Map<number, ConnectionState>();
+  private readonly seriesByClient = new Map<string, WorkerSeries>();
+  private readonly unknownSeries: WorkerSeries;
+  private pendingTotal = 0;
+  private readonly pool: PoolStatus;
+
+  // Label children resolved at construction (decide once, not per message).
+  private readonly messageCells: Record<Direction, Map<string, CounterCell>>;
+  private readonly messageOther: Record<Direction, CounterCell>;
+  private readonly messageResponse: Record<Direction, CounterCell>;
+  private readonly parseErrors: Record<Direction, ChildInc>;
+  private readonly oversized: Record<Direction, ChildInc>;
+  private readonly unmatched: Record<Direction, ChildInc>;
+  private readonly latencyByMethod = new Map<string, ChildObserve>();
+  private readonly latencyOther: ChildObserve;
+  private readonly closes = new Map<string, ChildInc>();
+  private readonly rejectedConnections = new Map<string, ChildInc>();
+  private readonly connectFailures = new Map<string, ChildInc>();
+  private readonly verdicts = new Map<string, ChildInc>();
+  private readonly jobsClean: ChildInc;
+  private readonly jobsNotClean: ChildInc;
+  private readonly connectionsTotal: ChildInc;
+  private readonly activeConnections: { inc(): void; dec(): void };
+  private readonly durationSeconds: ChildObserve;
+  private readonly connectLatency: ChildObserve;
+  private readonly poolUp: { set(v: number): void };
+
+  private unsubscribe: (() => void) | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  /** Exceptions caught inside the collector (a bug, never a crash of the relay). */
+  internalErrors = 0;
+
+  /** Bound listener: the bus gets one stable function. */
+  readonly listener: ProxyEventListener = (event) => this.handle(event);
+
+  constructor(options: MetricsCollectorOptions) {
+    const m = options.metrics;
+    this.metrics = m;
+    this.poolHost = options.poolHost;
+    this.cap = new ClientIdCap(options.maxClientIds);
+    this.submitTimeoutMs = options.submitTimeoutMs;
+    this.shareAudit = options.shareAudit;
+    this.maxPending = Math.max(1, options.maxPendingPerConnection ?? DEFAULT_MAX_PENDING);
+    this.now = options.now ?? (() => performance.now());
+    this.wallNow = options.wallNow ?? Date.now;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(options.submitTimeoutMs / 4)));
+    this.pool = { host: options.poolHost, port: options.poolPort ?? null, up: null, lastError: null, lastErrorAt: null, lastConnectAt: null };
+
+    this.unknownSeries = this.seriesFor(UNKNOWN_CLIENT_ID);
+
+    const perDirection = <T>(make: (d: Direction) => T): Record<Direction, T> =>
+      ({ miner_to_pool: make('miner_to_pool'), pool_to_miner: make('pool_to_miner') }) as Record<Direction, T>;
+    this.messageCells = perDirection((d) => new Map(STRATUM_METHODS.map((method) => [method, m.messagesCell(d, method)] as const)));
+    this.messageOther = perDirection((d) => m.messagesCell(d, OTHER_METHOD_LABEL));
+    this.messageResponse = perDirection((d) => m.messagesCell(d, RESPONSE_METHOD_LABEL));
+    this.parseErrors = perDirection((d) => m.parseErrorsTotal.labels({ direction: d }));
+    this.oversized = perDirection((d) => m.oversizedLinesTotal.labels({ direction: d }));
+    this.unmatched = perDirection((d) => m.unmatchedResponsesTotal.labels({ direction: d }));
+    for (const d of DIRECTIONS) {
+      this.parseErrors[d].inc(0);
+      this.oversized[d].inc(0);
+      this.unmatched[d].inc(0);
+    }
+    for (const method of STRATUM_METHODS) this.latencyByMethod.set(method, m.requestResponseSeconds.labels({ method }));
+    this.latencyOther = m.requestResponseSeconds.labels({ method: OTHER_METHOD_LABEL });
+    for (const side of CLOSE_SIDES) {
+      for (const reason of CLOSE_REASONS) this.closes.set(`${side}/${reason}`, m.connectionClosesTotal.labels({ side, reason }));
+    }
+    for (const reason of CONNECTION_REJECT_REASONS) {
+      const child = m.connectionsRejectedTotal.labels({ reason });
+      child.inc(0);
+      this.rejectedConnections.set(reason, child);
+    }
+    for (const reason of UPSTREAM_FAILURE_REASONS) {
+      this.connectFailures.set(reason, m.upstreamConnectFailuresTotal.labels({ pool_host: this.poolHost, reason }));
+    }
+    for (const verdict of SHARE_AUDIT_VERDICTS) {
+      const child = m.shareAuditTotal.labels({ verdict });
+      if (this.shareAudit) child.inc(0);
+      this.verdicts.set(verdict, child);
+    }
+    this.jobsClean = m.jobsTotal.labels({ clean: 'true' });
+    this.jobsNotClean = m.jobsTotal.labels({ clean: 'false' });
+    const host = { pool_host: this.poolHost };
+    this.connectionsTotal = m.connectionsTotal.labels(host);
+    this.connectionsTotal.inc(0);
+    this.activeConnections = m.activeConnections.labels(host);
+    m.activeConnections.set(host, 0);
+    this.durationSeconds = m.connectionDurationSeconds.labels(host);
+    this.connectLatency = m.connectLatencySeconds.labels(host);
+    this.poolUp = m.poolUp.labels(host);
+    m.setPendingRequestsProvider(() => this.pendingTotal);
+  }
+
+  /** Subscribes to a ProxyServer's event bus and starts the expiry sweeper. */
+  attach(source: EventSource): void {
+    if (this.unsubscribe !== null) return;
+    this.unsubscribe = source.subscribe(this.listener);
+    this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Unsubscribes, stops the sweeper and forgets all connection state. */
+  detach(): void {
+    if (this.unsubscribe !== null) {
+      this.unsubscribe();
+      this.unsubscribe = null;
+    }
+    if (this.sweeper !== null) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+    this.states.clear();
+    this.pendingTotal = 0;
+    this.metrics.setPendingRequestsProvider(null);
+  }
+
+  /** Live state size, for leak tests. */
+  stateSize(): { connections: number; pending: number } {
+    return { connections: this.states.size, pending: this.pendingTotal };
+  }
+
+  poolStatus(): PoolStatus {
+    return { ...this.pool };
+  }
+
+  connectionStatuses(): ConnectionStatus[] {
+    const out: ConnectionStatus[] = [];
+    for (const s of this.states.values()) {
+      out.push({
+        connectionId: s.connectionId,
+        worker: s.worker,
+        remoteAddress: s.remoteAddress,
+        remotePort: s.remotePort,
+        connectedSince: s.connectedAt,
+        bytesSent: s.bytesSent,
+        bytesReceived: s.bytesReceived,
+        submits: s.submits,
+        accepted: s.accepted,
+        rejected: s.rejected,
+        currentDifficulty: s.difficulty,
+        lastShareAt: s.lastShareAt,
+      });
+    }
+    return out;
+  }
+
+  /** Feeds one event. Never throws. */
+  handle(event: ProxyEvent): void {
+    try {
+      switch (event.type) {
+        case 'bytes': {
+          // HOT PATH: one per relayed chunk.
+          const n = event.bytes;
+          // Also rejects undefined/NaN: one NaN would poison the counter for good.
+          if (!(n > 0)) break;
+          const s = this.states.get(event.connectionId);
+          if (event.direction === 'miner_to_pool') {
+            if (s !== undefined) {
+              s.bytesSent += n;
+              s.series.bytesSent.add(n);
+            } else this.unknownSeries.bytesSent.add(n);
+          } else if (s !== undefined) {
+            s.bytesReceived += n;
+            s.series.bytesReceived.add(n);
+          } else this.unknownSeries.bytesReceived.add(n);
+          break;
+        }
+        case 'stratum.request':
+          this.onRequest(event);
+          break;
+        case 'stratum.response':
+          this.onResponse(event);
+          break;
+        case 'stratum.notification':
+          this.onNotification(event);
+          break;
+        case 'connection.opened':
+          this.onOpened(event);
+          break;
+        case 'connection.closed':
+          this.onClosed(event);
+          break;
+        case 'connection.rejected':
+          this.onRejected(event);
+          break;
+        case 'upstream.connected':
+          this.onUpstreamConnected(event);
+          break;
+        case 'upstream.connect_failed':
+          this.onUpstreamFailed(event);
+          break;
+        case 'parse.error':
+          this.parseErrors[event.direction].inc();
+          break;
+        case 'line.oversized':
+          this.oversized[event.direction].inc();
+          break;
+      }
+    } catch {
+      this.internalErrors++;
+    }
+  }
+
+  /** Drops requests older than the submit timeout; expired submits count as timeouts. Called by the timer. */
+  sweep(): void {
+    try {
+      const deadline = this.now() - this.submitTimeoutMs;
+      for (const s of this.states.values()) {
+        const series = s.series;
+        const onExpired = (entry: PendingRequest<RequestInfo>): void => {
+          if (entry.data.method === 'mining.submit') series.submitTimeouts.inc();
+        };
+        this.pendingTotal -= s.minerRequests.expire(deadline, onExpired);
+        if (s.poolRequests !== null) this.pendingTotal -= s.poolRequests.expire(deadline, onExpired);
+      }
+    } catch {
+      this.internalErrors++;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private seriesFor(clientId: string): WorkerSeries {
+    let series = this.seriesByClient.get(clientId);
+    if (series === undefined) {
+      series = new WorkerSeries(this.metrics, clientId, this.poolHost);
+      this.seriesByClient.set(clientId, series);
+    }
+    return series;
+  }
+
+  private messageCell(direction: Direction, method: string): CounterCell {
+    return this.messageCells[direction].get(method) ?? this.messageOther[direction];
+  }
+
+  private onOpened(e: ConnectionOpenedEvent): void {
+    this.connectionsTotal.inc();
+    this.activeConnections.inc();
+    const wall = typeof e.wallTime === 'number' ? e.wallTime : this.wallNow();
+    const state = new ConnectionState(e.connectionId, e.remoteAddress, e.remotePort, wall, this.unknownSeries, this.shareAudit, this.maxPending);
+    const previous = this.states.get(e.connectionId);
+    if (previous !== undefined) this.pendingTotal -= previous.pendingCount();
+    this.states.set(e.connectionId, state);
+  }
+
+  private onClosed(e: ConnectionClosedEvent): void {
+    (this.closes.get(`${e.side}/${e.reason}`) ?? this.metrics.connectionClosesTotal.labels({ side: e.side, reason: e.reason })).inc();
+    this.durationSeconds.observe(msToSeconds(e.durationMs));
+    const s = this.states.get(e.connectionId);
+    if (s === undefined) return;
+    this.activeConnections.dec();
+    // Nobody will answer these any more: released, not counted as timeouts.
+    this.pendingTotal -= s.minerRequests.clear();
+    if (s.poolRequests !== null) this.pendingTotal -= s.poolRequests.clear();
+    this.states.delete(e.connectionId);
+  }
+
+  private onRejected(e: ConnectionRejectedEvent): void {
+    (this.rejectedConnections.get(e.reason) ?? this.metrics.connectionsRejectedTotal.labels({ reason: e.reason })).inc();
+    // A refused connection also ended: the proxy closed it because of a limit.
+    if (e.reason === 'max_connections') (this.closes.get('proxy/limit') as ChildInc).inc();
+  }
+
+  private onUpstreamConnected(e: UpstreamConnectedEvent): void {
+    this.connectLatency.observe(msToSeconds(e.latencyMs));
+    this.poolUp.set(1);
+    this.pool.up = true;
+    this.pool.lastConnectAt = this.wallNow();
+    if (this.pool.port === null) this.pool.port = e.poolPort;
+  }
+
+  private onUpstreamFailed(e: UpstreamConnectFailedEvent): void {
+    (this.connectFailures.get(e.reason) ?? this.metrics.upstreamConnectFailuresTotal.labels({ pool_host: this.poolHost, reason: e.reason })).inc();
+    this.poolUp.set(0);
+    this.pool.up = false;
+    this.pool.lastError = e.code !== undefined ? `${e.code}: ${e.message}` : e.message;
+    this.pool.lastErrorAt = this.wallNow();
+    if (this.pool.port === null) this.pool.port = e.poolPort;
+  }
+
+  private onRequest(e: StratumRequestEvent): void {
+    this.messageCell(e.direction, e.method).add(1);
+    const s = this.states.get(e.connectionId);
+    if (s === undefined) return;
+    if (e.direction === 'miner_to_pool') {
+      const id = e.id;
+      const answerable = isPendingId(id);
+      const info = this.onMinerMethod(s, e.method, e.params, answerable);
+      if (answerable) this.addPending(s, s.minerRequests, id, e.t, info);
+    } else {
+      // Some pools send mining.notify / set_difficulty with an id: interpret them all the same.
+      this.onPoolMethod(s, e.method, e.params);
+      const id = e.id;
+      if (isPendingId(id)) {
+        this.addPending(s, s.poolRequestTable(), id, e.t, { method: e.method, difficulty: 0, check: ShareCheck.None });
+      }
+    }
+  }
+
+  private onNotification(e: StratumNotificationEvent): void {
+    this.messageCell(e.direction, e.method).add(1);
+    const s = this.states.get(e.connectionId);
+    if (s === undefined) return;
+    if (e.direction === 'pool_to_miner') this.onPoolMethod(s, e.method, e.params);
+    else this.onMinerMethod(s, e.method, e.params, false);
+  }
+
+  private addPending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo): void {
+    const evicted = table.add(id, t, info);
+    if (evicted === null) this.pendingTotal++;
+    else if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.inc();
+  }
+
+  /** A request or notification from the miner. Returns what its pending entry must remember. */
+  private onMinerMethod(s: ConnectionState, method: string, params: readonly unknown[], answerExpected: boolean): RequestInfo {
+    if (method === 'mining.submit') return this.onSubmit(s, params, answerExpected);
+    if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, params[0]);
+    return { method, difficulty: 0, check: ShareCheck.None };
+  }
+
+  /**
+   * The first mining.authorize of a connection names its worker; its series are resolved here,
+   * once. (A connection authorizing several workers keeps the first: per-share worker labels
+   * would cost a lookup per submit for a rare setup.)
+   */
+  private onAuthorize(s: ConnectionState, worker: unknown): void {
+    const name = sanitizeWorkerName(worker);
+    if (name === null) return;
+    s.authorized = true;
+    s.worker = name;
+    s.series = this.seriesFor(this.cap.resolve(name));
+    if (s.difficulty !== null) s.series.currentDifficulty.set(s.difficulty);
+  }
+
+  private onSubmit(s: ConnectionState, params: readonly unknown[], answerExpected: boolean): RequestInfo {
+    s.submits++;
+    s.lastShareAt = this.wallNow();
+    s.series.submits.inc();
+    const difficulty = s.difficultyInForce();
+    let check: ShareCheck = ShareCheck.None;
+    if (s.jobs !== null) {
+      const jobId = params[1];
+      const job = typeof jobId === 'string' ? s.jobs.get(jobId) : undefined;
+      if (typeof jobId !== 'string') check = ShareCheck.Invalid;
+      else if (job === undefined) check = ShareCheck.UnknownJob;
+      else {
+        const result = evaluateSubmit(job, s.extranonce1, params, s.versionMask);
+        if (result === null) check = ShareCheck.Invalid;
+        else {
+          this.metrics.shareDifficulty.observe(result.difficulty);
+          s.series.observeShare(result.difficulty);
+          if (result.meetsNetworkTarget) s.series.blockCandidates.inc();
+          check = result.difficulty >= difficulty ? ShareCheck.Valid : ShareCheck.Invalid;
+        }
+      }
+      if (!answerExpected) check = ShareCheck.None;
+    }
+    return { method: 'mining.submit', difficulty, check };
+  }
+
+  /** A request or notification from the pool. */
+  private onPoolMethod(s: ConnectionState, method: string, params: readonly unknown[]): void {
+    switch (method) {
+      case 'mining.notify': {
+        const clean = params[8] === true;
+        (clean ? this.jobsClean : this.jobsNotClean).inc();
+        if (s.jobs !== null) {
+          const job = jobFromNotify(params);
+          if (job !== null) s.jobs.add(job);
+        }
+        break;
+      }
+      case 'mining.set_difficulty': {
+        const d = toPositiveNumber(params[0]);
+        if (d !== null) {
+          s.difficulty = d;
+          if (s.authorized) s.series.currentDifficulty.set(d);
+        }
+        break;
+      }
+      case 'mining.set_extranonce': {
+        if (typeof params[0] === 'string') s.extranonce1 = params[0];
+        if (typeof params[1] === 'number') s.extranonce2Size = params[1];
+        break;
+      }
+      case 'mining.set_version_mask': {
+        const mask = parseHexU32(params[0]);
+        if (mask !== null) s.versionMask = mask;
+        break;
+      }
+    }
+  }
+
+  private onResponse(e: StratumResponseEvent): void {
+    this.messageResponse[e.direction].add(1);
+    const s = this.states.get(e.connectionId);
+    if (s === undefined) return;
+    if (e.direction === 'pool_to_miner') {
+      // The pool answers the miner's request.
+      const entry = isPendingId(e.id) ? s.minerRequests.take(e.id) : undefined;
+      if (entry === undefined) {
+        this.unmatched.pool_to_miner.inc();
+        return;
+      }
+      this.pendingTotal--;
+      const info = entry.data;
+      (this.latencyByMethod.get(info.method) ?? this.latencyOther).observe(msToSeconds(e.t - entry.t));
+      switch (info.method) {
+        case 'mining.submit':
+          this.onSubmitAnswer(s, info, e.result, e.error);
+          break;
+        case 'mining.subscribe':
+          this.onSubscribeAnswer(s, e.result);
+          break;
+        case 'mining.configure':
+          this.onConfigureAnswer(s, e.result);
+          break;
+      }
+    } else {
+      // The miner answers the pool's request (client.get_version …).
+      const entry = isPendingId(e.id) && s.poolRequests !== null ? s.poolRequests.take(e.id) : undefined;
+      if (entry === undefined) {
+        this.unmatched.miner_to_pool.inc();
+        return;
+      }
+      this.pendingTotal--;
+    }
+  }
+
+  private onSubmitAnswer(s: ConnectionState, info: RequestInfo, result: unknown, error: unknown): void {
+    const accepted = isAccepted(result, error);
+    if (accepted) {
+      s.accepted++;
+      s.series.accepted.inc();
+      s.series.acceptedDifficulty.inc(info.difficulty);
+    } else {
+      s.rejected++;
+      s.series.rejectedFor(rejectReason(error)).inc();
+    }
+    const verdict = auditVerdict(info.check, accepted);
+    if (verdict !== null) (this.verdicts.get(verdict) as ChildInc).inc();
+  }
+
+  /** mining.subscribe result: `[subscriptions, extranonce1, extranonce2_size]`. */
+  private onSubscribeAnswer(s: ConnectionState, result: unknown): void {
+    if (!Array.isArray(result)) return;
+    if (typeof result[1] === 'string') s.extranonce1 = result[1];
+    if (typeof result[2] === 'number') s.extranonce2Size = result[2];
+  }
+
+  /** BIP310 mining.configure result: `{"version-rolling": true, "version-rolling.mask": "1fffe000"}`. */
+  private onConfigureAnswer(s: ConnectionState, result: unknown): void {
+    if (typeof result !== 'object' || result === null) return;
+    const r = result as Record<string, unknown>;
+    if (r['version-rolling'] === false) return;
+    const mask = parseHexU32(r['version-rolling.mask']);
+    if (mask !== null) s.versionMask = mask;
+  }
+}
+
+/**
+ * Ids are relayed however odd (objects, arrays, booleans); only numbers and strings can be
+ * matched to an answer, anything else is never pending and its answer counts as unmatched.
+ */
+function isPendingId(id: unknown): id is number | string {
+  return typeof id === 'number' || typeof id === 'string';
+}
+
+/** Durations from events, in seconds; anything negative or not a number counts as 0 (never NaN in a histogram). */
+function msToSeconds(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0;
+}
+
+function toPositiveNumber(v: unknown): number | null {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+function parseHexU32(v: unknown): number | null {
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]{1,8}$/.test(v)) return null;
+  return parseInt(v, 16) >>> 0;
+}

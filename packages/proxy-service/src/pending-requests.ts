@@ -1,0 +1,122 @@
+/** JSON-RPC ids that can be waited on (null ids are notifications and get no answer). */
+export type PendingId = number | string;
+
+/**
+ * One request waiting for its answer. Plain mutable fields and intrusive links so that adding,
+ * matching, evicting and expiring are all O(1) without extra allocations.
+ */
+export interface PendingRequest<T> {
+  readonly id: PendingId;
+  /** Monotonic ms (the event's `t`) when the request was relayed. */
+  readonly t: number;
+  readonly data: T;
+  /** Insertion-order links within one table (oldest first). */
+  older: PendingRequest<T> | null;
+  newer: PendingRequest<T> | null;
+  /** Next request waiting under the same id (FIFO per id). */
+  nextSameId: PendingRequest<T> | null;
+  /** Only meaningful on the head of an id's queue: its last element. */
+  lastSameId: PendingRequest<T> | null;
+}
+
+/**
+ * The requests one side of one connection is waiting on, keyed by JSON-RPC id.
+ *
+ * - A `Map` keyed by the raw id keeps 4 and "4" apart (SameValueZero) without building keys.
+ * - Several requests may share an id (cpuminer sends id 4 for every submit): they are answered
+ *   in order, so each id holds a FIFO queue.
+ * - The table is bounded: past `maxSize` the oldest entry is evicted and handed back to the
+ *   caller (who counts it as a timeout), so a peer that never answers cannot grow memory.
+ * - Since every entry gets the same timeout and entries are appended in time order, the expired
+ *   ones are always at the old end: expiry walks from there and stops at the first live one.
+ */
+export class PendingRequests<T> {
+  private readonly byId = new Map<PendingId, PendingRequest<T>>();
+  private oldest: PendingRequest<T> | null = null;
+  private newest: PendingRequest<T> | null = null;
+  private count = 0;
+
+  constructor(private readonly maxSize: number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a request; returns the entry evicted to make room, or null. */
+  add(id: PendingId, t: number, data: T): PendingRequest<T> | null {
+    let evicted: PendingRequest<T> | null = null;
+    if (this.count >= this.maxSize && this.oldest !== null) {
+      evicted = this.oldest;
+      this.remove(evicted);
+    }
+    const entry: PendingRequest<T> = { id, t, data, older: this.newest, newer: null, nextSameId: null, lastSameId: null };
+    if (this.newest !== null) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+    const head = this.byId.get(id);
+    if (head === undefined) {
+      entry.lastSameId = entry;
+      this.byId.set(id, entry);
+    } else {
+      (head.lastSameId as PendingRequest<T>).nextSameId = entry;
+      head.lastSameId = entry;
+    }
+    this.count++;
+    return evicted;
+  }
+
+  /** The oldest request still waiting under `id` (removed), or undefined when none is. */
+  take(id: PendingId): PendingRequest<T> | undefined {
+    const head = this.byId.get(id);
+    if (head === undefined) return undefined;
+    this.remove(head);
+    return head;
+  }
+
+  /** Removes and reports, oldest first, every entry with `t <= deadline`. Returns how many. */
+  expire(deadline: number, onExpired: (entry: PendingRequest<T>) => void): number {
+    let n = 0;
+    while (this.oldest !== null && this.oldest.t <= deadline) {
+      const entry = this.oldest;
+      this.remove(entry);
+      n++;
+      onExpired(entry);
+    }
+    return n;
+  }
+
+  /** Drops everything (the connection closed: nobody will answer). Returns how many were dropped. */
+  clear(): number {
+    const n = this.count;
+    this.byId.clear();
+    this.oldest = null;
+    this.newest = null;
+    this.count = 0;
+    return n;
+  }
+
+  /**
+   * Unlinks `entry`. Callers only ever remove the head of an id's queue: `take` by construction,
+   * and eviction/expiry remove the oldest entry overall, which is older than any other entry of
+   * its id and therefore that id's head.
+   */
+  private remove(entry: PendingRequest<T>): void {
+    if (entry.older !== null) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer !== null) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = null;
+    entry.newer = null;
+
+    const next = entry.nextSameId;
+    if (next === null) {
+      this.byId.delete(entry.id);
+    } else {
+      next.lastSameId = entry.lastSameId;
+      this.byId.set(entry.id, next);
+      entry.nextSameId = null;
+    }
+    entry.lastSameId = null;
+    this.count--;
+  }
+}

@@ -1,0 +1,110 @@
+import { evaluateShare, parseNotifyParams } from '@stratum-relay/work';
+import type { StratumJob } from '@stratum-relay/work';
+import type { ShareAuditVerdict } from '@stratum-relay/metrics';
+
+/** What the audit concluded about a share before the pool answered (small ints: stored per pending submit). */
+export const ShareCheck = {
+  /** Audit off, or the submit had no id (no answer will come): no verdict. */
+  None: 0,
+  /** The job id is not among the connection's recent jobs. */
+  UnknownJob: 1,
+  /** Our hash meets the difficulty in force at submit. */
+  Valid: 2,
+  /** Our hash misses it, or the submit was malformed / could not be hashed. */
+  Invalid: 3,
+} as const;
+export type ShareCheck = (typeof ShareCheck)[keyof typeof ShareCheck];
+
+/** Verdict once the pool has answered (`accepted` = result true, no error). */
+export function auditVerdict(check: ShareCheck, accepted: boolean): ShareAuditVerdict | null {
+  switch (check) {
+    case ShareCheck.UnknownJob:
+      return 'unknown_job';
+    case ShareCheck.Valid:
+      return accepted ? 'valid_accepted' : 'valid_rejected';
+    case ShareCheck.Invalid:
+      return accepted ? 'invalid_accepted' : 'invalid_rejected';
+    default:
+      return null;
+  }
+}
+
+/** Jobs a connection can still submit against. Enough for the pools we know: they keep a few minutes of jobs. */
+export const MAX_RECENT_JOBS = 16;
+
+/**
+ * The latest jobs the pool sent on one connection, by job id. A `clean_jobs` notify drops all
+ * older ones (shares against them are stale by definition); otherwise the oldest goes past the bound.
+ */
+export class RecentJobs {
+  private readonly jobs = new Map<string, StratumJob>();
+
+  constructor(private readonly max: number = MAX_RECENT_JOBS) {}
+
+  add(job: StratumJob): void {
+    if (job.cleanJobs) this.jobs.clear();
+    else this.jobs.delete(job.jobId); // a re-sent id moves to the new end
+    if (this.jobs.size >= this.max) {
+      const oldest = this.jobs.keys().next();
+      if (oldest.done !== true) this.jobs.delete(oldest.value);
+    }
+    this.jobs.set(job.jobId, job);
+  }
+
+  get(jobId: string): StratumJob | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+}
+
+/** A parsed mining.notify, or null when its params are malformed (the notify was still relayed). */
+export function jobFromNotify(params: readonly unknown[]): StratumJob | null {
+  try {
+    return parseNotifyParams(params);
+  } catch {
+    return null;
+  }
+}
+
+export interface ShareEvaluation {
+  /** Real difficulty of the share's hash (0 when it could not be computed). */
+  difficulty: number;
+  meetsNetworkTarget: boolean;
+}
+
+/**
+ * Hashes a submitted share the way the pool will. `params` are mining.submit's
+ * `[worker, jobId, extranonce2, ntime, nonce, versionBits?]`. Returns null when the submit or the
+ * connection state is unusable (malformed hex, no extranonce1 seen): the caller counts it as invalid.
+ * Never throws.
+ */
+export function evaluateSubmit(
+  job: StratumJob,
+  extranonce1: string | null,
+  params: readonly unknown[],
+  versionMask: number | undefined,
+): ShareEvaluation | null {
+  if (extranonce1 === null) return null;
+  const extranonce2 = params[2];
+  const ntime = params[3];
+  const nonce = params[4];
+  const versionBits = params[5];
+  if (typeof extranonce2 !== 'string' || typeof ntime !== 'string' || typeof nonce !== 'string') return null;
+  if (versionBits !== undefined && typeof versionBits !== 'string') return null;
+  try {
+    const result = evaluateShare(job, {
+      extranonce1,
+      extranonce2,
+      ntime,
+      nonce,
+      ...(versionBits !== undefined ? { versionBits } : {}),
+      ...(versionMask !== undefined ? { versionMask } : {}),
+    });
+    return { difficulty: result.difficulty, meetsNetworkTarget: result.meetsNetworkTarget };
+  } catch {
+    return null;
+  }
+}

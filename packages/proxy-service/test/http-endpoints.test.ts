@@ -1,0 +1,190 @@
+import { Registry } from 'prom-client';
+import { ProxyEventBus } from '@stratum-relay/proxy-core';
+import { startHttpServer } from '../src/http-server';
+import type { MetricsHttpServer, Readiness } from '../src/http-server';
+import type { Observability } from '../src/observability';
+import { startWithFakeServer, testConfig } from './helpers/metrics-observability-fixture';
+import type { FakeServer } from './helpers/metrics-observability-fixture';
+
+describe('HTTP endpoints of the bare server', () => {
+  let http: MetricsHttpServer;
+  let base: string;
+  let statusImpl: () => unknown;
+  let readiness: Readiness;
+  const errors: object[] = [];
+
+  beforeAll(async () => {
+    http = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: new Registry(),
+      readiness: () => readiness,
+      status: () => statusImpl(),
+      logger: { error: (obj) => errors.push(obj) },
+    });
+    base = `http://127.0.0.1:${http.address()?.port}`;
+  });
+  afterAll(() => http.close());
+  beforeEach(() => {
+    readiness = { ready: true };
+    statusImpl = () => ({ ok: true });
+  });
+
+  it('answers /healthz with 200 {status:"ok"}', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers unknown paths with a 404 JSON naming the path', async () => {
+    const res = await fetch(`${base}/nope/here?x=1`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ error: 'not_found', path: '/nope/here' });
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('answers %s on /metrics with a 405 JSON and an Allow header', async (method) => {
+    const res = await fetch(`${base}/metrics`, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(await res.json()).toMatchObject({ error: 'method_not_allowed' });
+  });
+
+  it('answers 405 for a POST on /status, /healthz and /readyz too', async () => {
+    for (const path of ['/status', '/healthz', '/readyz']) {
+      expect((await fetch(`${base}${path}`, { method: 'POST', body: '{}' })).status).toBe(405);
+    }
+  });
+
+  it('turns a throwing handler into a 500 JSON, logs it, and keeps serving', async () => {
+    statusImpl = () => {
+      throw new Error('boom');
+    };
+    const res = await fetch(`${base}/status`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: 'internal_error' });
+    expect(errors).toHaveLength(1);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('answers /readyz 503 with the reason when not ready', async () => {
+    readiness = { ready: false, reason: 'pool down: ECONNREFUSED' };
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'not_ready', reason: 'pool down: ECONNREFUSED' });
+  });
+
+  it('serves /metrics with the registry content type', async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
+
+describe('startObservability', () => {
+  let obs: Observability | null = null;
+  let other: Observability | null = null;
+  let server: FakeServer;
+  let base: string;
+
+  beforeEach(async () => {
+    ({ obs, server, base } = await startWithFakeServer());
+  });
+  afterEach(async () => {
+    await obs?.close();
+    await other?.close();
+    obs = null;
+    other = null;
+  });
+
+  it('turns /readyz 503 when not listening, when the pool is down, and once closing', async () => {
+    const ready = async (): Promise<[number, unknown]> => {
+      const res = await fetch(`${base}/readyz`);
+      return [res.status, await res.json()];
+    };
+    expect(await ready()).toEqual([200, { status: 'ready' }]);
+    server.listening = false;
+    expect(await ready()).toEqual([503, { status: 'not_ready', reason: 'not listening' }]);
+    server.listening = true;
+    server.events.emit({
+      type: 'upstream.connect_failed',
+      connectionId: 1,
+      t: 1,
+      poolHost: '127.0.0.1',
+      poolPort: 3333,
+      reason: 'refused',
+      code: 'ECONNREFUSED',
+      message: 'connect ECONNREFUSED 127.0.0.1:3333',
+      latencyMs: 1,
+    });
+    expect(await ready()).toEqual([503, { status: 'not_ready', reason: 'pool down: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:3333' }]);
+    server.events.emit({ type: 'upstream.connected', connectionId: 2, t: 2, poolHost: '127.0.0.1', poolPort: 3333, latencyMs: 1 });
+    expect(await ready()).toEqual([200, { status: 'ready' }]);
+    obs?.markClosing();
+    expect(await ready()).toEqual([503, { status: 'not_ready', reason: 'closing' }]);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('describes the pool, the config and every open connection on /status', async () => {
+    const e = server.events;
+    const wall = Date.UTC(2024, 4, 1, 12, 0, 0);
+    e.emit({ type: 'connection.opened', connectionId: 7, t: 10, remoteAddress: '10.0.0.9', remotePort: 5555, wallTime: wall });
+    e.emit({ type: 'upstream.connected', connectionId: 7, t: 11, poolHost: '127.0.0.1', poolPort: 3333, latencyMs: 1 });
+    e.emit({ type: 'stratum.request', connectionId: 7, t: 12, direction: 'miner_to_pool', id: 1, method: 'mining.authorize', params: ['rig7', 'x'] });
+    e.emit({ type: 'stratum.notification', connectionId: 7, t: 13, direction: 'pool_to_miner', method: 'mining.set_difficulty', params: [64] });
+    e.emit({ type: 'bytes', connectionId: 7, t: 13, direction: 'miner_to_pool', bytes: 120 });
+    e.emit({ type: 'bytes', connectionId: 7, t: 13, direction: 'pool_to_miner', bytes: 80 });
+    e.emit({ type: 'stratum.request', connectionId: 7, t: 14, direction: 'miner_to_pool', id: 2, method: 'mining.submit', params: ['rig7', 'j', '00', '00000000', '00000000'] });
+    e.emit({ type: 'stratum.response', connectionId: 7, t: 15, direction: 'pool_to_miner', id: 2, result: true, error: null });
+    const res = await fetch(`${base}/status`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      version: '9.9.9-test',
+      pools: [{ host: '127.0.0.1', port: 3333, up: true, lastError: null }],
+      connections: [
+        {
+          connectionId: 7,
+          worker: 'rig7',
+          remoteAddress: '10.0.0.9',
+          connectedSince: '2024-05-01T12:00:00.000Z',
+          bytesSent: 120,
+          bytesReceived: 80,
+          submits: 1,
+          accepted: 1,
+          rejected: 0,
+          currentDifficulty: 64,
+        },
+      ],
+    });
+    expect(typeof body['uptimeSeconds']).toBe('number');
+    expect((body['pools'] as Array<{ lastConnectAt: string }>)[0]?.lastConnectAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((body['connections'] as Array<{ lastShareAt: string }>)[0]?.lastShareAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(body['config']).toMatchObject({ poolHost: '127.0.0.1', metricsPort: 0, shareAudit: true });
+  });
+
+  it('leaves secrets out of the config shown on /status', async () => {
+    await obs?.close();
+    const config = { ...testConfig(), poolPassword: 'hunter2', apiToken: 't', nested: { clientSecret: 's', fine: 1 } };
+    ({ obs, server, base } = await startWithFakeServer(config as never));
+    const body = (await (await fetch(`${base}/status`)).json()) as { config: Record<string, unknown> };
+    expect(JSON.stringify(body.config)).not.toMatch(/hunter2|apiToken|poolPassword|clientSecret/);
+    expect(body.config['nested']).toEqual({ fine: 1 });
+  });
+
+  it('fails with SRL_ERR_METRICS_ADDRESS_IN_USE when the metrics port is taken, leaving nothing attached', async () => {
+    const port = obs?.httpAddress()?.port as number;
+    const second: FakeServer = { events: new ProxyEventBus(), listening: true };
+    const taken = startWithFakeServer(testConfig({ metricsPort: port }), second);
+    await expect(taken).rejects.toMatchObject({ code: 'SRL_ERR_METRICS_ADDRESS_IN_USE' });
+    expect(second.events.listenerCount).toBe(0);
+  });
+
+  it('detaches the collector and stops serving on close()', async () => {
+    expect(server.events.listenerCount).toBe(1);
+    await obs?.close();
+    expect(server.events.listenerCount).toBe(0);
+    expect(obs?.httpAddress()).toBeNull();
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
