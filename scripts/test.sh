@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian machine with Node 20 + npm, builds,
+# and runs every test once. Ends with one plain line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export npm_config_update_notifier=false
+
+# Debian packages: prometheus provides promtool and a real Prometheus server for the ops tests.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  echo "== installing Debian package prometheus (promtool + server)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package starts a system Prometheus on :9090; the tests start their own on other ports.
+  $SUDO systemctl stop prometheus >/dev/null 2>&1 || $SUDO service prometheus stop >/dev/null 2>&1 || true
+fi
+
+echo "== installing npm packages (frozen lockfile)"
+bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only >/dev/null
+
+echo "== type-checking and building (tsc -b)"
+bash scripts/pnpm.sh run -s build
+
+echo "== lint"
+bash scripts/pnpm.sh run -s lint
+
+echo "== tests"
+mkdir -p .test-results
+set +e
+bash scripts/pnpm.sh exec jest --ci --json --outputFile=.test-results/jest.json "$@"
+status=$?
+set -e
+node -e '
+  const r = require("./.test-results/jest.json");
+  const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
+  console.log(`${r.numPassedTests} passed, ${failed} failed`);
+' || { echo "0 passed, 1 failed"; exit 1; }
+exit $status
