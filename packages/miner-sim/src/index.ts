@@ -1,1 +1,23 @@
-export {};
+// Public API of miner-sim: used by integration tests, the demo and load tests.
+export { MinerFarm, DEFAULT_MINER_FARM_OPTIONS } from './miner-farm';
+export type { MinerFarmOptions, ShareEvent, ConnectionEvent } from './miner-farm';
+export { parseStratumUrl } from './stratum-url';
+export type { StratumEndpoint } from './stratum-url';
+export { FAULT_MODES, parseFaultSpec } from './fault-plan';
+export type { FaultMode, FaultSpec } from './fault-plan';
+export { ID_STYLES, REUSED_ID, createIdGenerator } from './request-ids';
+export type { IdStyle } from './request-ids';
+export { REJECT_REASONS, rejectReasonFromError } from './reject-reason';
+export type { ShareRejectReason } from './reject-reason';
+export { ShareSearch } from './share-search';
+export type { FoundShare, ScanResult, ShareSearchOptions } from './share-search';
+export { LatencySampler, percentile } from './latency-sampler';
+export type { LatencyStats } from './latency-sampler';
+export { formatSummary, acceptRatio } from './summary';
+export type { MinerSummary, MinerCounters, MinerStatsSnapshot } from './summary';
+export { parseCliArgs, HELP_TEXT } from './cli-args';
+export type { CliCommand } from './cli-args';
+export { runCli } from './cli';
+export type { CliIo } from './cli';
+export { MinerSimError, BadUrlError, BadFaultError, BadOptionError, UsageError } from './errors';
+export type { MinerSimErrorCode } from './errors';
