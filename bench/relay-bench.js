@@ -48,7 +48,7 @@ function firstJsonLine(child) {
       child.stdout.resume();
       try {
         resolve(JSON.parse(l));
-      } catch (e) {
+      } catch {
         reject(new Error(`bad output: ${l}`));
       }
     });

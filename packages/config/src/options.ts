@@ -139,7 +139,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     flag: '--max-client-ids',
     kind: 'int-or-none',
     valueName: '<n|none>',
-    description: 'Distinct worker names used as metric labels; the rest share client_id="other".',
+    description: 'Distinct worker names used as metric labels; later ones share client_id="other" (none = no cap, 0 = all "other").',
   },
   shareAudit: {
     env: 'SHARE_AUDIT',
