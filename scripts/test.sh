@@ -18,8 +18,8 @@ fi
 echo "== installing npm packages (frozen lockfile)"
 bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only >/dev/null
 
-echo "== type-checking and building (tsc -b)"
-bash scripts/pnpm.sh run -s build
+echo "== building (tsc -b) and type-checking sources and tests"
+bash scripts/pnpm.sh run -s typecheck
 
 echo "== lint"
 bash scripts/pnpm.sh run -s lint
