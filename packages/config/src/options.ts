@@ -118,7 +118,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     flag: '--pre-connect-buffer-bytes',
     kind: 'int',
     valueName: '<bytes>',
-    description: 'Miner bytes held while the pool connection opens; past it the connection closes.',
+    description: 'Miner bytes held while the pool connection opens; at this size the proxy stops reading from the miner until the pool is connected.',
   },
   drainTimeoutMs: {
     env: 'DRAIN_TIMEOUT_MS',

@@ -22,7 +22,8 @@ export type CloseSide = 'miner' | 'pool' | 'proxy';
  * - idle_timeout: no bytes either way for `idleTimeoutMs`.
  * - upstream_failed: the pool could not be reached (refused, timeout, DNS, unreachable).
  * - drain: still open when the drain deadline of a shutdown passed.
- * - limit: a per-connection resource cap was exceeded (e.g. pre-connect buffer).
+ * - limit: refused by a resource cap (a connection over maxConnections is counted as closed by the
+ *   proxy with this reason; it never opens).
  */
 export type CloseReason = 'end' | 'reset' | 'idle_timeout' | 'upstream_failed' | 'drain' | 'limit';
 
