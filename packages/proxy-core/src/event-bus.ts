@@ -1,20 +1,54 @@
 import type { ProxyEvent, ProxyEventListener } from '@stratum-relay/shared-types';
 
 /**
- * CONTRACT STUB (the core helper implements): synchronous fan-out of ProxyEvents.
- * A throwing listener must never break the relay (caught, counted in `listenerErrors`).
+ * Synchronous fan-out of ProxyEvents.
+ *
+ * The listener list is copy-on-write: `emit` iterates whatever array was current when it started,
+ * so a listener that subscribes or unsubscribes during an emit changes the next emit, not this one,
+ * and `emit` itself never allocates.
  */
 export class ProxyEventBus {
+  /** Listener calls that threw. They are swallowed: a metrics bug must never break the relay. */
   listenerErrors = 0;
+  /** LineObserver calls (parser push/end) that threw; counted by the connections, same reason. */
+  observerErrors = 0;
+
+  private listeners: readonly ProxyEventListener[] = [];
+
   /** True when at least one listener is attached: emitters skip building payloads otherwise. */
   get hasListeners(): boolean {
-    throw new Error('not implemented');
+    return this.listeners.length > 0;
   }
-  /** Returns an unsubscribe function. */
-  subscribe(_listener: ProxyEventListener): () => void {
-    throw new Error('not implemented');
+
+  /** Number of attached listeners. */
+  get listenerCount(): number {
+    return this.listeners.length;
   }
-  emit(_event: ProxyEvent): void {
-    throw new Error('not implemented');
+
+  /** Returns an unsubscribe function (idempotent). */
+  subscribe(listener: ProxyEventListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      const index = this.listeners.indexOf(listener);
+      if (index === -1) return;
+      const next = this.listeners.slice();
+      next.splice(index, 1);
+      this.listeners = next;
+    };
+  }
+
+  /** Delivers `event` to every listener, in subscription order. Never throws. */
+  emit(event: ProxyEvent): void {
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        (listeners[i] as ProxyEventListener)(event);
+      } catch {
+        this.listenerErrors++;
+      }
+    }
   }
 }
