@@ -1,1 +1,39 @@
-export {};
+// Public API of the integration harness: the pieces the whole-path tests are built from.
+export { startProxyProcess } from './proxy-process';
+export type { ProxyProcess, ProxyProcessOptions } from './proxy-process';
+export { startPoolSimProcess } from './pool-sim-process';
+export type { PoolSimProcess } from './pool-sim-process';
+export { spawnNode } from './tracked-process';
+export type { ExitStatus, SpawnNodeOptions, TrackedProcess } from './tracked-process';
+export { scrapeMetrics } from './scrape-metrics';
+export { parsePrometheusText, MetricSamples } from './prometheus-text';
+export type { MetricSample, LabelFilter } from './prometheus-text';
+export { httpRequest, getJson } from './http-get';
+export type { HttpResponse } from './http-get';
+export { waitFor } from './wait-for';
+export type { WaitForOptions } from './wait-for';
+export { freePort } from './free-port';
+export { RawMiner } from './raw-miner';
+export { startTcpTap } from './tcp-tap';
+export type { TcpTap, TapSession } from './tcp-tap';
+export { bytesDiff } from './bytes-diff';
+export {
+  SHARE_REJECT_REASONS,
+  emptyRejects,
+  rejectedTotal,
+  proxyWorkerTally,
+  proxyClientIds,
+  proxyTotals,
+  shareTally,
+} from './share-accounting';
+export type { ShareTally, ProxyWorkerTally, ShareRejectReason } from './share-accounting';
+export { REPO_ROOT, BINS, BUILT_MAINS } from './paths';
+export {
+  IntegrationError,
+  WaitTimeoutError,
+  ProcessStartError,
+  NotBuiltError,
+  HttpError,
+  MetricsParseError,
+} from './errors';
+export type { IntegrationErrorCode } from './errors';

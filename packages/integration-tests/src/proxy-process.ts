@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { NotBuiltError, ProcessStartError } from './errors';
+import { freePort } from './free-port';
+import { httpRequest } from './http-get';
+import { BINS, BUILT_MAINS, REPO_ROOT } from './paths';
+import { spawnNode, type ExitStatus, type TrackedProcess } from './tracked-process';
+import { waitFor } from './wait-for';
+
+export interface ProxyProcessOptions {
+  readonly poolHost: string;
+  readonly poolPort: number;
+  /** More environment (SUBMIT_TIMEOUT_MS, MAX_CLIENT_IDS, LOG_LEVEL, …); wins over the defaults. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How long /healthz may take to answer (default 30 s: the machine is shared). */
+  readonly startTimeoutMs?: number;
+}
+
+export interface ProxyProcess {
+  /** Where miners connect (127.0.0.1). */
+  readonly proxyPort: number;
+  /** Where /metrics, /status, /healthz, /readyz answer (127.0.0.1). */
+  readonly metricsPort: number;
+  readonly pid: number;
+  readonly process: TrackedProcess;
+  logs(): string;
+  /** SIGTERM and wait for the exit (SIGKILL after 20 s); the tests expect `{code: 0, signal: null}`. */
+  stop(): Promise<ExitStatus>;
+}
+
+/** "address in use" on a port that was free a moment ago: another process took it; try new ports. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Runs the real program `node packages/proxy-service/bin/stratum-proxy.js` as a child process,
+ * configured through environment variables like an operator would, on loopback ports picked
+ * beforehand (the program does not report OS-chosen ports). Resolves once /healthz answers 200.
+ * Needs the build (NotBuiltError, SRL_ERR_IT_NOT_BUILT); ProcessStartError when it never gets healthy.
+ */
+export async function startProxyProcess(opts: ProxyProcessOptions): Promise<ProxyProcess> {
+  if (!existsSync(BUILT_MAINS.proxy)) throw new NotBuiltError(BUILT_MAINS.proxy);
+  let lastLogs = '';
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const proxyPort = await freePort();
+    let metricsPort = await freePort();
+    while (metricsPort === proxyPort) metricsPort = await freePort();
+    const proc = spawnNode(BINS.proxy, [], {
+      cwd: REPO_ROOT,
+      env: {
+        POOL_HOST: opts.poolHost,
+        POOL_PORT: String(opts.poolPort),
+        PROXY_HOST: '127.0.0.1',
+        PROXY_PORT: String(proxyPort),
+        METRICS_HOST: '127.0.0.1',
+        METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        DRAIN_TIMEOUT_MS: '5000',
+        ...opts.env,
+      },
+    });
+    try {
+      const state = await waitFor(
+        async () => {
+          if (proc.exitStatus() !== null) return 'exited';
+          const res = await httpRequest(metricsPort, '/healthz', { timeoutMs: 2_000 });
+          return res.status === 200 ? 'healthy' : undefined;
+        },
+        { timeoutMs: opts.startTimeoutMs ?? 30_000, intervalMs: 100, what: 'the proxy to answer /healthz', context: proc.logs },
+      );
+      if (state === 'exited') throw new ProcessStartError(`the proxy exited during start-up (${JSON.stringify(proc.exitStatus())})\n${proc.logs()}`);
+    } catch (error) {
+      await proc.stop({ signal: 'SIGKILL' });
+      lastLogs = proc.logs();
+      if (/address already in use/i.test(lastLogs) && attempt < START_ATTEMPTS) continue;
+      if (error instanceof ProcessStartError) throw error;
+      throw new ProcessStartError(`the proxy did not become healthy: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return {
+      proxyPort,
+      metricsPort,
+      pid: proc.pid,
+      process: proc,
+      logs: proc.logs,
+      stop: () => proc.stop(),
+    };
+  }
+  throw new ProcessStartError(`the proxy could not get free ports in ${START_ATTEMPTS} attempts\n${lastLogs}`);
+}
