@@ -1,8 +1,9 @@
 'use strict';
 // Benchmark miners, in their own process. argv[2] is a JSON object:
 //   {host, port, connections, mode: 'throughput'|'latency', durationMs, warmupMs, rate}
-// throughput: every miner keeps a window of submits in flight while the pool floods notifies;
-//             counts lines and bytes both ways inside the measurement window.
+// throughput: every miner streams submits (id 4 every time, like cpuminer), keeping at most
+//             WINDOW unanswered; the pool answers each and sends a notify every 20 answers;
+//             counts lines and bytes both ways inside the measurement window without parsing.
 // latency:    `rate` submits/s spread evenly over all miners; round trip per submit.
 // Prints one JSON result line.
 const net = require('node:net');
@@ -11,7 +12,15 @@ const { lineReader } = require('./line-reader');
 const { submitLine } = require('./fixtures');
 
 const opts = JSON.parse(process.argv[2]);
-const WINDOW = 16;
+const BATCH_LINES = 16;
+const WINDOW = 256;
+const NOTIFY_EVERY = 20; // must match bench-pool.js
+
+function countNewlines(buf) {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
 let measuring = false;
 let lines = 0;
 let bytes = 0;
@@ -23,22 +32,58 @@ function startMiner(index) {
     const sock = net.connect({ host: opts.host, port: opts.port, noDelay: true });
     const sentAt = new Map();
     let nextId = 10;
-    let inFlight = 0;
     let ready = false;
     const miner = { sock, send, ready: () => ready };
     function send() {
       const id = nextId++;
       const line = submitLine(id, worker, id);
       sentAt.set(id, performance.now());
-      inFlight++;
       if (measuring) {
         lines++;
         bytes += line.length;
       }
       return sock.write(line);
     }
-    function pump() {
-      while (inFlight < WINDOW) if (!send()) return;
+    // Throughput: distinct shares (the audit hashes each one), id 4, written BATCH_LINES at a time;
+    // a bounded number of batches per turn so one fast miner cannot starve the others.
+    const batches = Array.from({ length: 64 }, (_, b) =>
+      Buffer.from(Array.from({ length: BATCH_LINES }, (_, i) => submitLine(4, worker, b * BATCH_LINES + i + index * 1e6)).join('')),
+    );
+    let nextBatch = 0;
+    let submitted = 0;
+    let received = 0;
+    let waiting = false;
+    function stream() {
+      waiting = false;
+      for (let i = 0; i < 8; i++) {
+        if (sock.destroyed) return;
+        // Received lines are answers plus one notify per NOTIFY_EVERY answers.
+        if (submitted - Math.floor((received * NOTIFY_EVERY) / (NOTIFY_EVERY + 1)) >= WINDOW) {
+          waiting = true;
+          return;
+        }
+        submitted += BATCH_LINES;
+        const batch = batches[nextBatch];
+        nextBatch = (nextBatch + 1) % batches.length;
+        if (measuring) {
+          lines += BATCH_LINES;
+          bytes += batch.length;
+        }
+        if (!sock.write(batch)) {
+          sock.once('drain', stream);
+          return;
+        }
+      }
+      setImmediate(stream);
+    }
+    function countThroughput(chunk) {
+      const n = countNewlines(chunk);
+      received += n;
+      if (measuring) {
+        lines += n;
+        bytes += chunk.length;
+      }
+      if (waiting) stream();
     }
     sock.on('error', reject);
     sock.on('connect', () => {
@@ -47,9 +92,7 @@ function startMiner(index) {
           JSON.stringify({ id: 2, method: 'mining.authorize', params: [worker, 'x'] }) + '\n',
       );
     });
-    sock.on(
-      'data',
-      lineReader((line) => {
+    const handshake = lineReader((line) => {
         if (measuring) {
           lines++;
           bytes += line.length + 1;
@@ -61,17 +104,19 @@ function startMiner(index) {
         if (id === 2 && !ready) {
           ready = true;
           resolve(miner);
-          if (opts.mode === 'throughput') pump();
+          if (opts.mode === 'throughput') {
+            sock.removeListener('data', handshake);
+            sock.on('data', countThroughput);
+            setImmediate(stream);
+          }
           return;
         }
         const t0 = sentAt.get(id);
         if (t0 === undefined) return;
         sentAt.delete(id);
-        inFlight--;
-        if (measuring && opts.mode === 'latency') rtts.push(performance.now() - t0);
-        if (opts.mode === 'throughput') pump();
-      }),
-    );
+        if (measuring) rtts.push(performance.now() - t0);
+    });
+    sock.on('data', handshake);
   });
 }
 
@@ -105,6 +150,7 @@ async function main() {
   }
   await new Promise((r) => setTimeout(r, opts.warmupMs));
   measuring = true;
+  process.stdout.write(JSON.stringify({ phase: 'measuring' }) + '\n');
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, opts.durationMs));
   measuring = false;
@@ -112,6 +158,7 @@ async function main() {
   if (timer) clearInterval(timer);
   rtts.sort((a, b) => a - b);
   const result = {
+    seconds,
     msgsPerSec: lines / seconds,
     mbPerSec: bytes / seconds / 1e6,
     rttCount: rtts.length,
