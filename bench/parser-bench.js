@@ -6,7 +6,10 @@
 // (so neither JIT state nor the heap of one leaks into the other); the table shows the median.
 //
 //   pnpm bench:parser [--rounds 5] [--lines 100000] [--seconds 1.5] [--seed 42]
-//   (or: npx tsc -b packages/proxy-core && node bench/parser-bench.js)
+//   (or: npx tsc -b packages/proxy-core packages/prng && node bench/parser-bench.js)
+//
+// Plain JS run against built dist: the parsers come from packages/proxy-core/dist and the seeded
+// PRNG (mulberry32) from packages/prng/dist (@stratum-relay/prng), the monorepo's only copy.
 //
 // Rows:
 //   JSON.parse  StratumParser: LineSplitter + JSON.parse of each line (shipped)
@@ -17,6 +20,16 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'packages/proxy-core/dist');
+const NOT_BUILT = 'run `npx tsc -b packages/proxy-core packages/prng` first (or `pnpm bench:parser`).';
+
+let mulberry32;
+try {
+  ({ mulberry32 } = require('../packages/prng/dist'));
+} catch (err) {
+  if (err.code !== 'MODULE_NOT_FOUND') throw err;
+  console.error(`prng is not built: ${NOT_BUILT}`);
+  process.exit(1);
+}
 
 function parseArgs(argv) {
   const out = {};
@@ -43,17 +56,6 @@ const IMPLEMENTATIONS = {
 
 // ---------------------------------------------------------------------------------------------
 // Seeded corpus generator (deterministic for a given --seed and --lines).
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generateCorpus(seed, lineCount) {
   const rand = mulberry32(seed);
@@ -210,7 +212,7 @@ function main() {
     require.resolve(path.join(DIST, 'stratum-parser.js'));
     require.resolve(path.join(DIST, 'jsonparse-parser.js'));
   } catch {
-    console.error('proxy-core is not built: run `npx tsc -b packages/proxy-core` first (or `pnpm bench:parser`).');
+    console.error(`proxy-core is not built: ${NOT_BUILT}`);
     process.exit(1);
   }
   const names = Object.keys(IMPLEMENTATIONS);
@@ -263,7 +265,7 @@ function main() {
   for (const r of rows) console.log(line(r));
 }
 
-module.exports = { generateCorpus, chunkCorpus, mulberry32 };
+module.exports = { generateCorpus, chunkCorpus };
 
 if (require.main === module) {
   if (args.child) child(args.child);

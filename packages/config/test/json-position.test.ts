@@ -1,16 +1,5 @@
+import { mulberry32 } from '@stratum-relay/prng';
 import { describeJsonSyntaxError, findJsonErrorPosition, lineColumn } from '../src/json-position';
-
-/** mulberry32: tiny seeded PRNG so a failing case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function parseError(text: string): Error {
   try {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { mulberry32 } from '@stratum-relay/prng';
 import { BadOptionError } from './errors';
 import type { FaultSpec } from './fault-plan';
 import { HashScheduler } from './hash-scheduler';
 import { LatencySampler } from './latency-sampler';
-import { mulberry32 } from './prng';
 import { isIdStyle, type IdStyle } from './request-ids';
 import type { ShareRejectReason } from './reject-reason';
 import { SimMiner, type MinerHost, type ShareOutcome } from './sim-miner';

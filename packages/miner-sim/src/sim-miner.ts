@@ -1,10 +1,10 @@
 import * as net from 'node:net';
 import { difficultyToTarget, parseNotifyParams } from '@stratum-relay/work';
+import { mulberry32 } from '@stratum-relay/prng';
 import { backoffDelay } from './backoff';
 import { FaultPlan, type FaultMode, type FaultSpec } from './fault-plan';
 import type { HashScheduler, HashTask } from './hash-scheduler';
 import { LineBuffer } from './line-buffer';
-import { mulberry32 } from './prng';
 import { rejectReasonFromError, type ShareRejectReason } from './reject-reason';
 import { createIdGenerator, type IdStyle } from './request-ids';
 import { ShareSearch, type FoundShare } from './share-search';

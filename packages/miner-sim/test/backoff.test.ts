@@ -1,5 +1,5 @@
+import { mulberry32 } from '@stratum-relay/prng';
 import { backoffDelay } from '../src/backoff';
-import { mulberry32 } from '../src/prng';
 
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap, with at most half of it random', () => {

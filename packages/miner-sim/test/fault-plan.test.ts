@@ -1,6 +1,6 @@
 import { FAULT_MODES, parseFaultSpec } from '@stratum-relay/miner-sim';
+import { mulberry32 } from '@stratum-relay/prng';
 import { FaultPlan } from '../src/fault-plan';
-import { mulberry32 } from '../src/prng';
 
 describe('parseFaultSpec', () => {
   it.each([

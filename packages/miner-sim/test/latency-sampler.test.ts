@@ -1,5 +1,5 @@
 import { LatencySampler, percentile } from '@stratum-relay/miner-sim';
-import { mulberry32 } from '../src/prng';
+import { mulberry32 } from '@stratum-relay/prng';
 
 describe('percentile (nearest rank)', () => {
   it('returns NaN for an empty sample', () => {

@@ -1,5 +1,5 @@
+import { mulberry32 } from '@stratum-relay/prng';
 import { LineBuffer } from '../src/line-buffer';
-import { mulberry32 } from '../src/prng';
 
 function collect(buf: LineBuffer, chunks: Buffer[]): string[] {
   const out: string[] = [];

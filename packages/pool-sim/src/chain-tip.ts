@@ -1,5 +1,5 @@
 import { headerBytesToStratumPrevhash } from '@stratum-relay/work';
-import { prngBytes, type Prng } from './prng';
+import { randomBytes, type Prng } from '@stratum-relay/prng';
 
 /** The simulated best block the pool builds work on. */
 export interface ChainTip {
@@ -36,11 +36,11 @@ export class SimulatedChain {
   }
 
   private makeTip(height: number): ChainTip {
-    const prevhashBytes = prngBytes(this.prng, 32);
+    const prevhashBytes = randomBytes(this.prng, 32);
     // Real prevhashes start with zero bytes (display order); keep the look without meaning anything by it.
     prevhashBytes.fill(0, 28, 32);
     const txids: Buffer[] = [];
-    for (let i = 0; i < this.txCount; i++) txids.push(prngBytes(this.prng, 32));
+    for (let i = 0; i < this.txCount; i++) txids.push(randomBytes(this.prng, 32));
     return { height, prevhash: headerBytesToStratumPrevhash(prevhashBytes), txids };
   }
 }

@@ -1,4 +1,4 @@
-import { deriveSeed, mulberry32, type Prng } from './prng';
+import { deriveSeed, mulberry32, type Prng } from '@stratum-relay/prng';
 
 /** Fault-injection probabilities of the chaos profile (each in [0, 1]). */
 export interface ChaosOptions {

@@ -1,8 +1,8 @@
 import { encodeBip34Height, merkleRoot, merkleRootFromBranch, parseNotifyParams, sha256d } from '@stratum-relay/work';
+import { mulberry32 } from '@stratum-relay/prng';
 import { SimulatedChain } from '../src/chain-tip';
 import { JobBook } from '../src/job-book';
 import { JobFactory } from '../src/job-factory';
-import { mulberry32 } from '../src/prng';
 
 function factory(): JobFactory {
   return new JobFactory({

@@ -1,5 +1,5 @@
+import { mulberry32 } from '@stratum-relay/prng';
 import { LineSplitter } from '../src/line-splitter';
-import { mulberry32 } from '../src/prng';
 
 function collect(max = 64): { lines: string[]; oversized: number[]; s: LineSplitter } {
   const lines: string[] = [];

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@stratum-relay/prng';
 import { LineSplitter, type LineSink } from '../src/line-splitter';
 
 type Cut = { line: string } | { oversized: number };
@@ -21,18 +22,6 @@ function split(limit: number, chunks: readonly (string | Buffer)[], end = true):
   for (const c of chunks) splitter.push(typeof c === 'string' ? Buffer.from(c, 'utf8') : c);
   if (end) splitter.end();
   return sink.cuts;
-}
-
-/** mulberry32: tiny seeded PRNG so any failure can be replayed from the printed seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('LineSplitter', () => {

@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
 import type { Direction } from '@stratum-relay/shared-types';
+import { mulberry32, randInt } from '@stratum-relay/prng';
 import { Cleanup } from './helpers/cleanup';
 import { connectMiner } from './helpers/miner-client';
 import type { EventRecorder } from './helpers/event-recorder';
 import { startPool } from './helpers/pool-server';
 import type { ScriptedPool } from './helpers/pool-server';
-import { mulberry32, randInt, seededBytes } from './helpers/prng';
+import { seededBytes } from './helpers/prng';
 import { RecordingObservers, startProxy } from './helpers/proxy';
 import { sleep, waitUntil } from './helpers/wait';
 

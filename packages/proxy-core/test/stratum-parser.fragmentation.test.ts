@@ -1,4 +1,5 @@
 import type { ProxyEvent } from '@stratum-relay/shared-types';
+import { mulberry32 } from '@stratum-relay/prng';
 import type { ProxyEventBus } from '../src/event-bus';
 import { JsonparseStratumParser } from '../src/jsonparse-parser';
 import { StratumParser } from '../src/stratum-parser';
@@ -9,18 +10,6 @@ const implementations: [string, typeof StratumParser][] = [
   ['StratumParser (JSON.parse)', StratumParser],
   ['JsonparseStratumParser (jsonparse)', JsonparseStratumParser],
 ];
-
-/** mulberry32: tiny seeded PRNG so any failure can be replayed from the printed seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function run(Parser: typeof StratumParser, chunks: readonly Buffer[], maxLineBytes: number): Observed[] {
   const events: ProxyEvent[] = [];

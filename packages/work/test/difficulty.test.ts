@@ -9,8 +9,8 @@ import {
   targetToDifficulty,
   targetToNbits,
 } from '@stratum-relay/work';
+import { mulberry32, randomBytes, testSeed, withSeed } from '@stratum-relay/prng';
 import { codeOf } from './helpers/errors';
-import { mulberry32, randomBytes, testSeed, withSeed } from './helpers/prng';
 
 /** A 32-byte hash whose little-endian value is `n`. */
 function hashOf(n: bigint): Buffer {

@@ -1,6 +1,6 @@
 import { HeaderHasher, applyVersionRolling, evaluateShare } from '@stratum-relay/work';
+import { mulberry32, randomBytes, testSeed, withSeed } from '@stratum-relay/prng';
 import { codeOf } from './helpers/errors';
-import { mulberry32, randomBytes, testSeed, withSeed } from './helpers/prng';
 import { syntheticJob } from './helpers/synthetic-job';
 
 describe('HeaderHasher', () => {

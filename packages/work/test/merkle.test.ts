@@ -1,6 +1,6 @@
 import { merkleBranchForCoinbase, merkleRoot, merkleRootFromBranch, sha256d } from '@stratum-relay/work';
+import { mulberry32, randomBytes, testSeed, withSeed } from '@stratum-relay/prng';
 import { codeOf } from './helpers/errors';
-import { mulberry32, randomBytes, testSeed, withSeed } from './helpers/prng';
 
 describe('merkle', () => {
   it('gives the txid itself as the root of a one-transaction block, with an empty branch', () => {

@@ -13,9 +13,9 @@ import {
   parseNotifyParams,
   sha256d,
 } from '@stratum-relay/work';
+import { mulberry32, randomBytes, testSeed, withSeed } from '@stratum-relay/prng';
 import { parseTransaction } from './helpers/block-parser';
 import { codeOf } from './helpers/errors';
-import { mulberry32, randomBytes, testSeed, withSeed } from './helpers/prng';
 
 const P2WPKH = '0014' + '11'.repeat(20);
 

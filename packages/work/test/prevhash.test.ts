@@ -1,6 +1,6 @@
 import { buildCoinbase, headerBytesToStratumPrevhash, stratumPrevhashToHeaderBytes } from '@stratum-relay/work';
+import { mulberry32, randomBytes, testSeed, withSeed } from '@stratum-relay/prng';
 import { codeOf } from './helpers/errors';
-import { mulberry32, randomBytes, testSeed, withSeed } from './helpers/prng';
 
 describe('Stratum prevhash encoding', () => {
   it('swaps the bytes of each 4-byte word', () => {

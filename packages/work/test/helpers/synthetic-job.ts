@@ -1,5 +1,5 @@
 import type { StratumJob } from '@stratum-relay/work';
-import { randomBytes } from './prng';
+import { randomBytes } from '@stratum-relay/prng';
 
 const hex = (b: Buffer): string => b.toString('hex');
 
