@@ -1,5 +1,5 @@
 import { PendingRequests } from '../src/pending-requests';
-import { mulberry32, testSeed } from '../../work/test/helpers/prng';
+import { mulberry32, testSeed } from '@stratum-relay/prng';
 
 describe('PendingRequests', () => {
   it('answers requests sharing an id in FIFO order', () => {

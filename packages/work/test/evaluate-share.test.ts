@@ -10,7 +10,7 @@ import {
 } from '@stratum-relay/work';
 import type { ShareInput, StratumJob } from '@stratum-relay/work';
 import { codeOf } from './helpers/errors';
-import { mulberry32 } from './helpers/prng';
+import { mulberry32 } from '@stratum-relay/prng';
 import { syntheticJob } from './helpers/synthetic-job';
 
 const job: StratumJob = syntheticJob(mulberry32(42));
