@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only >/dev/null
-exec bash scripts/pnpm.sh start "$@"
+bash scripts/pnpm.sh run -s build
+# node directly (not through `pnpm start`) so that Ctrl-C reaches the demo alone and it can stop
+# its programs in order.
+exec node scripts/demo.js "$@"
