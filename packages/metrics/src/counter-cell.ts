@@ -2,48 +2,80 @@ import type { Counter } from 'prom-client';
 
 /**
  * A counter child for the hot path. prom-client's `counter.labels(...).inc()` hashes the label
- * object on every call; the relay emits one `bytes` event per chunk and one message event per
- * line, so those counters accumulate into a plain number here and are added to the real counter
- * when it is scraped (its `collect()`). Values on /metrics are exact at scrape time.
+ * object and validates it on every call; the relay emits one `bytes` event per chunk and one
+ * message event per line, and every share moves several per-worker counters. Those counters
+ * accumulate into a plain number here instead; the real counter is rebuilt from its cells when
+ * it is scraped (its `collect()`).
+ *
+ * The cell holds the running total, not a delta: the scrape sets each series to exactly that
+ * number, so the value on /metrics is the same sequence of additions prom-client's `inc` would
+ * have done, whenever and however often it is scraped (adding deltas would regroup the float
+ * sums of stratum_accepted_difficulty_total).
  */
 export class CounterCell {
-  /** Not yet flushed into the counter. */
-  pending = 0;
+  /** Total since the cell was created. */
+  value = 0;
   constructor(readonly labels: Readonly<Record<string, string>>) {}
 
-  /** HOT PATH: a number add, no hashing, no allocation. */
+  /** HOT PATH: a number add, no hashing, no allocation. `n` must be finite and >= 0 (callers check). */
   add(n: number): void {
-    this.pending += n;
+    this.value += n;
   }
 }
 
-/** The cells of one counter, one per label set (bounded by the label cap). */
+/**
+ * The cells of one counter, one per label set (bounded by the label cap). A counter with cells
+ * is written only through them: its `collect()` must call `publish()`, which replaces whatever
+ * else was counted on it.
+ */
 export class CounterCells<L extends string> {
   private readonly cells = new Map<string, CounterCell>();
 
-  constructor(private readonly counter: () => Counter<L>) {}
+  constructor(
+    private readonly counter: () => Counter<L>,
+    private readonly labelNames: readonly L[],
+  ) {}
 
-  /** The cell of a label set, created once. Call when the labels become known, not per event. */
-  cell(labels: Readonly<Record<L, string>>, key: string): CounterCell {
+  /**
+   * The cell of a label set, created once and visible at 0 from then on, as a labelled child
+   * after `inc(0)` would be. Call when the labels become known, not per event.
+   */
+  cell(labels: Readonly<Record<L, string>>): CounterCell {
+    const key = labelKey(this.labelNames, labels);
     let cell = this.cells.get(key);
     if (cell === undefined) {
-      cell = new CounterCell(labels);
+      const own: Record<string, string> = {};
+      for (const name of this.labelNames) own[name] = labels[name];
+      cell = new CounterCell(Object.freeze(own));
       this.cells.set(key, cell);
-      // Make the series visible at 0 right away, as a labelled child would.
-      this.counter().inc(labels as Record<L, string>, 0);
     }
     return cell;
   }
 
-  /** Moves the accumulated values into the counter; called from the counter's `collect()`. */
-  flush(): void {
+  /** Sets the counter to the cells' totals; called from the counter's `collect()`. */
+  publish(): void {
     const counter = this.counter();
+    counter.reset();
     for (const cell of this.cells.values()) {
-      if (cell.pending !== 0) {
-        const n = cell.pending;
-        cell.pending = 0;
-        counter.inc(cell.labels as Record<L, string>, n);
-      }
+      // A broken value must not fail the whole scrape (prom-client throws on Infinity).
+      if (Number.isFinite(cell.value)) counter.inc(cell.labels as Record<L, string>, cell.value);
     }
   }
+}
+
+/**
+ * Map key of a label set, in label-name order. Unambiguous for any values (worker names are
+ * user-controlled: "a,b"/"c" and "a"/"b,c" stay apart). Once per label set, never per event.
+ */
+export function labelKey(labelNames: readonly string[], labels: Readonly<Record<string, string>>): string {
+  const values: string[] = [];
+  for (const name of labelNames) {
+    const v = labels[name];
+    if (typeof v !== 'string') throw new TypeError(`label "${name}": expected a string value`);
+    values.push(v);
+  }
+  for (const name of Object.keys(labels)) {
+    if (!labelNames.includes(name)) throw new TypeError(`label "${name}" is not one of ${labelNames.join(', ')}`);
+  }
+  return JSON.stringify(values);
 }

@@ -1,7 +1,9 @@
 // Public API of @stratum-relay/metrics: metric definitions on an injected prom-client Registry.
 export { createMetrics } from './stratum-metrics';
-export type { StratumMetrics, CreateMetricsOptions } from './stratum-metrics';
-export { CounterCell } from './counter-cell';
+export type { StratumMetrics, StratumCounterCells, CreateMetricsOptions } from './stratum-metrics';
+export { CounterCell, CounterCells } from './counter-cell';
+export { CellHistogram, HistogramCell } from './cell-histogram';
+export type { CellHistogramConfig } from './cell-histogram';
 export {
   DIRECTIONS,
   SHARE_REJECT_REASONS,

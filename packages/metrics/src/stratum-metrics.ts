@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { CONNECTION_DURATION_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, SHARE_DIFFICULTY_BUCKETS } from './buckets';
+import { CellHistogram } from './cell-histogram';
 import { CounterCells } from './counter-cell';
 import type { CounterCell } from './counter-cell';
 
@@ -14,8 +15,29 @@ export interface CreateMetricsOptions {
 }
 
 /**
+ * Hot-path cells of the counters the collector moves per chunk, per message or per share. Resolve
+ * a cell once, when its labels are known (a connection's worker, a verdict), and keep it.
+ */
+export interface StratumCounterCells {
+  readonly bytesSent: CounterCells<ClientLabels>;
+  readonly bytesReceived: CounterCells<ClientLabels>;
+  readonly messages: CounterCells<'direction' | 'method'>;
+  readonly submits: CounterCells<ClientLabels>;
+  readonly acceptedShares: CounterCells<ClientLabels>;
+  readonly rejectedShares: CounterCells<ClientLabels | 'reason'>;
+  readonly acceptedDifficulty: CounterCells<ClientLabels>;
+  readonly submitTimeouts: CounterCells<ClientLabels>;
+  readonly blockCandidates: CounterCells<ClientLabels>;
+  readonly jobs: CounterCells<'clean'>;
+  readonly shareAudit: CounterCells<'verdict'>;
+}
+
+/**
  * Every metric stratum-relay exports, registered on the injected registry. Names are a contract
  * with the dashboards (grafana/) and docs/METRICS.md: do not rename.
+ *
+ * The counters listed in `cells` are written only through their cells (a direct `inc()` on them
+ * is replaced at the next scrape); the histograms are CellHistograms, observed through cells.
  */
 export interface StratumMetrics {
   readonly registry: Registry;
@@ -44,10 +66,11 @@ export interface StratumMetrics {
   readonly bestShareDifficulty: Gauge<ClientLabels>;
   /** The configured connection limit (alerts compare stratum_active_connections with it). */
   readonly maxConnections: Gauge;
-  readonly connectionDurationSeconds: Histogram<'pool_host'>;
-  readonly connectLatencySeconds: Histogram<'pool_host'>;
-  readonly requestResponseSeconds: Histogram<'method'>;
-  readonly shareDifficulty: Histogram;
+  readonly connectionDurationSeconds: CellHistogram<'pool_host'>;
+  readonly connectLatencySeconds: CellHistogram<'pool_host'>;
+  readonly requestResponseSeconds: CellHistogram<'method'>;
+  readonly shareDifficulty: CellHistogram;
+  readonly cells: StratumCounterCells;
 
   /** Hot-path cell of stratum_bytes_sent_total (miner→pool) for one client_id/pool_host. */
   bytesSentCell(clientId: string, poolHost: string): CounterCell;
@@ -67,11 +90,21 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
   const registers = [registry];
   const clientLabels: ClientLabels[] = ['client_id', 'pool_host'];
 
-  // Cells are created lazily by the collector; the counters flush them when scraped. (The
-  // closures only run after the counters below exist.)
-  const bytesSentCells = new CounterCells<ClientLabels>(() => bytesSentTotal);
-  const bytesReceivedCells = new CounterCells<ClientLabels>(() => bytesReceivedTotal);
-  const messagesCells = new CounterCells<'direction' | 'method'>(() => messagesTotal);
+  // Cells are created lazily by the collector; each counter is rebuilt from its cells when
+  // scraped. (The closures only run after the counters below exist.)
+  const cells: StratumCounterCells = {
+    bytesSent: new CounterCells<ClientLabels>(() => bytesSentTotal, clientLabels),
+    bytesReceived: new CounterCells<ClientLabels>(() => bytesReceivedTotal, clientLabels),
+    messages: new CounterCells<'direction' | 'method'>(() => messagesTotal, ['direction', 'method']),
+    submits: new CounterCells<ClientLabels>(() => metrics.submitsTotal, clientLabels),
+    acceptedShares: new CounterCells<ClientLabels>(() => metrics.acceptedSharesTotal, clientLabels),
+    rejectedShares: new CounterCells<ClientLabels | 'reason'>(() => metrics.rejectedSharesTotal, ['client_id', 'pool_host', 'reason']),
+    acceptedDifficulty: new CounterCells<ClientLabels>(() => metrics.acceptedDifficultyTotal, clientLabels),
+    submitTimeouts: new CounterCells<ClientLabels>(() => metrics.submitTimeoutsTotal, clientLabels),
+    blockCandidates: new CounterCells<ClientLabels>(() => metrics.blockCandidatesTotal, clientLabels),
+    jobs: new CounterCells<'clean'>(() => metrics.jobsTotal, ['clean']),
+    shareAudit: new CounterCells<'verdict'>(() => metrics.shareAuditTotal, ['verdict']),
+  };
   let pendingProvider: (() => number) | null = null;
 
   const bytesSentTotal = new Counter<ClientLabels>({
@@ -80,7 +113,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     labelNames: clientLabels,
     registers,
     collect() {
-      bytesSentCells.flush();
+      cells.bytesSent.publish();
     },
   });
   const bytesReceivedTotal = new Counter<ClientLabels>({
@@ -89,7 +122,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     labelNames: clientLabels,
     registers,
     collect() {
-      bytesReceivedCells.flush();
+      cells.bytesReceived.publish();
     },
   });
   const messagesTotal = new Counter<'direction' | 'method'>({
@@ -98,7 +131,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     labelNames: ['direction', 'method'],
     registers,
     collect() {
-      messagesCells.flush();
+      cells.messages.publish();
     },
   });
 
@@ -117,30 +150,45 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       help: 'Shares submitted by miners (mining.submit), per worker.',
       labelNames: clientLabels,
       registers,
+      collect() {
+        cells.submits.publish();
+      },
     }),
     acceptedSharesTotal: new Counter({
       name: 'stratum_accepted_shares_total',
       help: 'Shares the pool accepted (result true, no error), per worker.',
       labelNames: clientLabels,
       registers,
+      collect() {
+        cells.acceptedShares.publish();
+      },
     }),
     rejectedSharesTotal: new Counter({
       name: 'stratum_rejected_shares_total',
       help: 'Shares the pool rejected, per worker and reason (stale, duplicate, low_difficulty, unauthorized, not_subscribed, other).',
       labelNames: ['client_id', 'pool_host', 'reason'],
       registers,
+      collect() {
+        cells.rejectedShares.publish();
+      },
     }),
     acceptedDifficultyTotal: new Counter({
       name: 'stratum_accepted_difficulty_total',
       help: 'Sum of the share difficulty in force for each accepted share, per worker; hashrate in H/s = rate(this) * 2^32.',
       labelNames: clientLabels,
       registers,
+      collect() {
+        cells.acceptedDifficulty.publish();
+      },
     }),
     submitTimeoutsTotal: new Counter({
       name: 'stratum_submit_timeouts_total',
       help: 'Shares the pool never answered within the submit timeout (or dropped because too many requests were pending), per worker.',
       labelNames: clientLabels,
       registers,
+      collect() {
+        cells.submitTimeouts.publish();
+      },
     }),
     messagesTotal,
     parseErrorsTotal: new Counter({
@@ -166,6 +214,9 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       help: 'Jobs (mining.notify) sent by the pool, by whether they asked miners to drop older jobs (clean).',
       labelNames: ['clean'],
       registers,
+      collect() {
+        cells.jobs.publish();
+      },
     }),
     connectionsRejectedTotal: new Counter({
       name: 'stratum_connections_rejected_total',
@@ -190,12 +241,18 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       help: 'Submitted shares whose hash meets the network target (possible blocks), per worker. Needs the share audit.',
       labelNames: clientLabels,
       registers,
+      collect() {
+        cells.blockCandidates.publish();
+      },
     }),
     shareAuditTotal: new Counter({
       name: 'stratum_share_audit_total',
       help: "Answered shares checked by the proxy's own hash: valid/invalid against the difficulty in force, crossed with the pool's accept/reject; unknown_job when the job was not seen.",
       labelNames: ['verdict'],
       registers,
+      collect() {
+        cells.shareAudit.publish();
+      },
     }),
     activeConnections: new Gauge({
       name: 'stratum_active_connections',
@@ -234,42 +291,44 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       help: 'Configured maximum of simultaneous miner connections (maxConnections); past it new miners are refused.',
       registers,
     }),
-    connectionDurationSeconds: new Histogram({
+    connectionDurationSeconds: new CellHistogram({
       name: 'stratum_connection_duration_seconds',
       help: 'How long miner connections lasted, observed when they close.',
       labelNames: ['pool_host'],
       buckets: [...CONNECTION_DURATION_BUCKETS_SECONDS],
       registers,
     }),
-    connectLatencySeconds: new Histogram({
+    connectLatencySeconds: new CellHistogram({
       name: 'stratum_connect_latency_seconds',
       help: 'Time to open the TCP connection to the pool (successful attempts).',
       labelNames: ['pool_host'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
       registers,
     }),
-    requestResponseSeconds: new Histogram({
+    requestResponseSeconds: new CellHistogram({
       name: 'stratum_request_response_seconds',
       help: "Time from a miner's request to the pool's answer, by request method (mining.submit = share latency).",
       labelNames: ['method'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
       registers,
     }),
-    shareDifficulty: new Histogram({
+    shareDifficulty: new CellHistogram({
       name: 'stratum_share_difficulty',
       help: 'Real difficulty of each submitted share, computed by the proxy from the share hash (share audit).',
       buckets: [...SHARE_DIFFICULTY_BUCKETS],
       registers,
     }),
 
+    cells,
+
     bytesSentCell(clientId, poolHost) {
-      return bytesSentCells.cell({ client_id: clientId, pool_host: poolHost }, cellKey(clientId, poolHost));
+      return cells.bytesSent.cell({ client_id: clientId, pool_host: poolHost });
     },
     bytesReceivedCell(clientId, poolHost) {
-      return bytesReceivedCells.cell({ client_id: clientId, pool_host: poolHost }, cellKey(clientId, poolHost));
+      return cells.bytesReceived.cell({ client_id: clientId, pool_host: poolHost });
     },
     messagesCell(direction, method) {
-      return messagesCells.cell({ direction, method }, cellKey(direction, method));
+      return cells.messages.cell({ direction, method });
     },
     setPendingRequestsProvider(provider) {
       pendingProvider = provider;
@@ -284,9 +343,4 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(name);
   }
   return metrics;
-}
-
-/** Unambiguous for any label values (worker names are user-controlled); called once per label set. */
-function cellKey(a: string, b: string): string {
-  return JSON.stringify([a, b]);
 }

@@ -3,62 +3,64 @@ import { PendingRequests } from './pending-requests';
 import type { ShareCheck } from './share-audit';
 import { RecentJobs } from './share-audit';
 
-interface CounterChild {
-  inc(value?: number): void;
-}
 interface GaugeChild {
   set(value: number): void;
 }
 
 /**
- * The labelled metric children of one `client_id` (after the cap) on one pool, resolved once
- * and shared by every connection of that worker: the hot path then increments without
- * building or hashing label objects.
+ * The metric cells of one `client_id` (after the cap) on one pool, resolved once and shared by
+ * every connection of that worker: the hot path then adds plain numbers, without building,
+ * validating or hashing label objects (see CounterCell; the counters are rebuilt from these at
+ * scrape time).
  */
 export class WorkerSeries {
   readonly bytesSent: CounterCell;
   readonly bytesReceived: CounterCell;
-  readonly submits: CounterChild;
-  readonly accepted: CounterChild;
-  readonly acceptedDifficulty: CounterChild;
-  readonly submitTimeouts: CounterChild;
-  readonly blockCandidates: CounterChild;
+  readonly submits: CounterCell;
+  readonly accepted: CounterCell;
+  readonly acceptedDifficulty: CounterCell;
+  readonly submitTimeouts: CounterCell;
   readonly currentDifficulty: GaugeChild;
   readonly bestShare: GaugeChild;
   /** Highest share difficulty seen for this label (the gauge only goes up). */
   bestShareValue = 0;
-  private readonly rejected = new Map<ShareRejectReason, CounterChild>();
+  private readonly labels: { client_id: string; pool_host: string };
+  private readonly rejected = new Map<ShareRejectReason, CounterCell>();
+  private blockCandidateCell: CounterCell | null = null;
 
   constructor(
     private readonly metrics: StratumMetrics,
     readonly clientId: string,
-    private readonly poolHost: string,
+    poolHost: string,
   ) {
     const labels = { client_id: clientId, pool_host: poolHost };
-    this.bytesSent = metrics.bytesSentCell(clientId, poolHost);
-    this.bytesReceived = metrics.bytesReceivedCell(clientId, poolHost);
-    this.submits = metrics.submitsTotal.labels(labels);
-    this.accepted = metrics.acceptedSharesTotal.labels(labels);
-    this.acceptedDifficulty = metrics.acceptedDifficultyTotal.labels(labels);
-    this.submitTimeouts = metrics.submitTimeoutsTotal.labels(labels);
-    this.blockCandidates = metrics.blockCandidatesTotal.labels(labels);
+    this.labels = labels;
+    const cells = metrics.cells;
+    // Series that dashboards rate() over exist at 0 from the worker's first appearance.
+    this.bytesSent = cells.bytesSent.cell(labels);
+    this.bytesReceived = cells.bytesReceived.cell(labels);
+    this.submits = cells.submits.cell(labels);
+    this.accepted = cells.acceptedShares.cell(labels);
+    this.acceptedDifficulty = cells.acceptedDifficulty.cell(labels);
+    this.submitTimeouts = cells.submitTimeouts.cell(labels);
     this.currentDifficulty = metrics.currentDifficulty.labels(labels);
     this.bestShare = metrics.bestShareDifficulty.labels(labels);
-    // Series that dashboards rate() over exist at 0 from the worker's first appearance.
-    this.submits.inc(0);
-    this.accepted.inc(0);
-    this.acceptedDifficulty.inc(0);
-    this.submitTimeouts.inc(0);
   }
 
   /** Reject counter per reason, created on the first reject of that reason (6 series max). */
-  rejectedFor(reason: ShareRejectReason): CounterChild {
-    let child = this.rejected.get(reason);
-    if (child === undefined) {
-      child = this.metrics.rejectedSharesTotal.labels({ client_id: this.clientId, pool_host: this.poolHost, reason });
-      this.rejected.set(reason, child);
+  rejectedFor(reason: ShareRejectReason): CounterCell {
+    let cell = this.rejected.get(reason);
+    if (cell === undefined) {
+      cell = this.metrics.cells.rejectedShares.cell({ ...this.labels, reason });
+      this.rejected.set(reason, cell);
     }
-    return child;
+    return cell;
+  }
+
+  /** Block candidates: the series appears with the first one (a block is rare; no series at 0). */
+  blockCandidates(): CounterCell {
+    if (this.blockCandidateCell === null) this.blockCandidateCell = this.metrics.cells.blockCandidates.cell(this.labels);
+    return this.blockCandidateCell;
   }
 
   observeShare(difficulty: number): void {

@@ -13,7 +13,7 @@ import type {
   UpstreamConnectFailedEvent,
 } from '@stratum-relay/shared-types';
 import { STRATUM_METHODS } from '@stratum-relay/shared-types';
-import type { CounterCell, StratumMetrics } from '@stratum-relay/metrics';
+import type { CounterCell, HistogramCell, StratumMetrics } from '@stratum-relay/metrics';
 import {
   CLOSE_REASONS,
   CLOSE_SIDES,
@@ -91,9 +91,6 @@ export interface ConnectionStatus {
 interface ChildInc {
   inc(value?: number): void;
 }
-interface ChildObserve {
-  observe(value: number): void;
-}
 
 const DEFAULT_MAX_PENDING = 1000;
 
@@ -121,25 +118,29 @@ export class MetricsCollector {
   private pendingTotal = 0;
   private readonly pool: PoolStatus;
 
-  // Label children resolved at construction (decide once, not per message).
+  // Label children and cells resolved at construction (decide once, not per message). Whatever
+  // moves per message or per share is a cell (a plain number add, see CounterCell/HistogramCell).
   private readonly messageCells: Record<Direction, Map<string, CounterCell>>;
   private readonly messageOther: Record<Direction, CounterCell>;
   private readonly messageResponse: Record<Direction, CounterCell>;
   private readonly parseErrors: Record<Direction, ChildInc>;
   private readonly oversized: Record<Direction, ChildInc>;
   private readonly unmatched: Record<Direction, ChildInc>;
-  private readonly latencyByMethod = new Map<string, ChildObserve>();
-  private readonly latencyOther: ChildObserve;
+  private readonly latencyByMethod = new Map<string, HistogramCell>();
+  private readonly latencyOther: HistogramCell;
   private readonly closes = new Map<string, ChildInc>();
   private readonly rejectedConnections = new Map<string, ChildInc>();
   private readonly connectFailures = new Map<string, ChildInc>();
-  private readonly verdicts = new Map<string, ChildInc>();
-  private readonly jobsClean: ChildInc;
-  private readonly jobsNotClean: ChildInc;
+  /** Only filled when the share audit is on (no verdict series otherwise). */
+  private readonly verdicts = new Map<string, CounterCell>();
+  /** stratum_jobs_total{clean}: created by the first notify of each kind, as the series appear. */
+  private jobsClean: CounterCell | null = null;
+  private jobsNotClean: CounterCell | null = null;
+  private readonly shareDifficulty: HistogramCell;
   private readonly connectionsTotal: ChildInc;
   private readonly activeConnections: { inc(): void; dec(): void };
-  private readonly durationSeconds: ChildObserve;
-  private readonly connectLatency: ChildObserve;
+  private readonly durationSeconds: HistogramCell;
+  private readonly connectLatency: HistogramCell;
   private readonly poolUp: { set(v: number): void };
 
   private unsubscribe: (() => void) | null = null;
@@ -178,8 +179,9 @@ export class MetricsCollector {
       this.oversized[d].inc(0);
       this.unmatched[d].inc(0);
     }
-    for (const method of STRATUM_METHODS) this.latencyByMethod.set(method, m.requestResponseSeconds.labels({ method }));
-    this.latencyOther = m.requestResponseSeconds.labels({ method: OTHER_METHOD_LABEL });
+    for (const method of STRATUM_METHODS) this.latencyByMethod.set(method, m.requestResponseSeconds.cell({ method }));
+    this.latencyOther = m.requestResponseSeconds.cell({ method: OTHER_METHOD_LABEL });
+    this.shareDifficulty = m.shareDifficulty.cell({});
     for (const side of CLOSE_SIDES) {
       for (const reason of CLOSE_REASONS) this.closes.set(`${side}/${reason}`, m.connectionClosesTotal.labels({ side, reason }));
     }
@@ -191,20 +193,14 @@ export class MetricsCollector {
     for (const reason of UPSTREAM_FAILURE_REASONS) {
       this.connectFailures.set(reason, m.upstreamConnectFailuresTotal.labels({ pool_host: this.poolHost, reason }));
     }
-    for (const verdict of SHARE_AUDIT_VERDICTS) {
-      const child = m.shareAuditTotal.labels({ verdict });
-      if (this.shareAudit) child.inc(0);
-      this.verdicts.set(verdict, child);
-    }
-    this.jobsClean = m.jobsTotal.labels({ clean: 'true' });
-    this.jobsNotClean = m.jobsTotal.labels({ clean: 'false' });
+    if (this.shareAudit) for (const verdict of SHARE_AUDIT_VERDICTS) this.verdicts.set(verdict, m.cells.shareAudit.cell({ verdict }));
     const host = { pool_host: this.poolHost };
     this.connectionsTotal = m.connectionsTotal.labels(host);
     this.connectionsTotal.inc(0);
     this.activeConnections = m.activeConnections.labels(host);
     m.activeConnections.set(host, 0);
-    this.durationSeconds = m.connectionDurationSeconds.labels(host);
-    this.connectLatency = m.connectLatencySeconds.labels(host);
+    this.durationSeconds = m.connectionDurationSeconds.cell(host);
+    this.connectLatency = m.connectLatencySeconds.cell(host);
     this.poolUp = m.poolUp.labels(host);
     m.setPendingRequestsProvider(() => this.pendingTotal);
   }
@@ -326,7 +322,7 @@ export class MetricsCollector {
       for (const s of this.states.values()) {
         const series = s.series;
         const onExpired = (entry: PendingRequest<RequestInfo>): void => {
-          if (entry.data.method === 'mining.submit') series.submitTimeouts.inc();
+          if (entry.data.method === 'mining.submit') series.submitTimeouts.add(1);
         };
         this.pendingTotal -= s.minerRequests.expire(deadline, onExpired);
         if (s.poolRequests !== null) this.pendingTotal -= s.poolRequests.expire(deadline, onExpired);
@@ -345,6 +341,11 @@ export class MetricsCollector {
       this.seriesByClient.set(clientId, series);
     }
     return series;
+  }
+
+  private jobCell(clean: boolean): CounterCell {
+    if (clean) return (this.jobsClean ??= this.metrics.cells.jobs.cell({ clean: 'true' }));
+    return (this.jobsNotClean ??= this.metrics.cells.jobs.cell({ clean: 'false' }));
   }
 
   private messageCell(direction: Direction, method: string): CounterCell {
@@ -426,7 +427,7 @@ export class MetricsCollector {
   private addPending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo): void {
     const evicted = table.add(id, t, info);
     if (evicted === null) this.pendingTotal++;
-    else if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.inc();
+    else if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.add(1);
   }
 
   /** A request or notification from the miner. Returns what its pending entry must remember. */
@@ -453,7 +454,7 @@ export class MetricsCollector {
   private onSubmit(s: ConnectionState, params: readonly unknown[], answerExpected: boolean): RequestInfo {
     s.submits++;
     s.lastShareAt = this.wallNow();
-    s.series.submits.inc();
+    s.series.submits.add(1);
     const difficulty = s.difficultyInForce();
     let check: ShareCheck = ShareCheck.None;
     if (s.jobs !== null) {
@@ -465,9 +466,9 @@ export class MetricsCollector {
         const result = evaluateSubmit(job, s.extranonce1, params, s.versionMask);
         if (result === null) check = ShareCheck.Invalid;
         else {
-          this.metrics.shareDifficulty.observe(result.difficulty);
+          this.shareDifficulty.observe(result.difficulty);
           s.series.observeShare(result.difficulty);
-          if (result.meetsNetworkTarget) s.series.blockCandidates.inc();
+          if (result.meetsNetworkTarget) s.series.blockCandidates().add(1);
           check = result.difficulty >= difficulty ? ShareCheck.Valid : ShareCheck.Invalid;
         }
       }
@@ -480,8 +481,7 @@ export class MetricsCollector {
   private onPoolMethod(s: ConnectionState, method: string, params: readonly unknown[]): void {
     switch (method) {
       case 'mining.notify': {
-        const clean = params[8] === true;
-        (clean ? this.jobsClean : this.jobsNotClean).inc();
+        this.jobCell(params[8] === true).add(1);
         if (s.jobs !== null) {
           const job = jobFromNotify(params);
           if (job !== null) s.jobs.add(job);
@@ -549,14 +549,15 @@ export class MetricsCollector {
     const accepted = isAccepted(result, error);
     if (accepted) {
       s.accepted++;
-      s.series.accepted.inc();
-      s.series.acceptedDifficulty.inc(info.difficulty);
+      s.series.accepted.add(1);
+      s.series.acceptedDifficulty.add(info.difficulty);
     } else {
       s.rejected++;
-      s.series.rejectedFor(rejectReason(error)).inc();
+      s.series.rejectedFor(rejectReason(error)).add(1);
     }
     const verdict = auditVerdict(info.check, accepted);
-    if (verdict !== null) (this.verdicts.get(verdict) as ChildInc).inc();
+    // A verdict implies the audit is on (check None otherwise), so its cell exists.
+    if (verdict !== null) (this.verdicts.get(verdict) as CounterCell).add(1);
   }
 
   /** mining.subscribe result: `[subscriptions, extranonce1, extranonce2_size]`. */

@@ -1,5 +1,5 @@
 import { evaluateShare, parseNotifyParams } from '@stratum-relay/work';
-import type { StratumJob } from '@stratum-relay/work';
+import type { ShareInput, StratumJob } from '@stratum-relay/work';
 import type { ShareAuditVerdict } from '@stratum-relay/metrics';
 
 /** What the audit concluded about a share before the pool answered (small ints: stored per pending submit). */
@@ -94,16 +94,13 @@ export function evaluateSubmit(
   const versionBits = params[5];
   if (typeof extranonce2 !== 'string' || typeof ntime !== 'string' || typeof nonce !== 'string') return null;
   if (versionBits !== undefined && typeof versionBits !== 'string') return null;
+  // One object per share: optional fields set only when present (no spread of temporaries).
+  const input: ShareInput = { extranonce1, extranonce2, ntime, nonce };
+  if (versionBits !== undefined) input.versionBits = versionBits;
+  if (versionMask !== undefined) input.versionMask = versionMask;
   try {
-    const result = evaluateShare(job, {
-      extranonce1,
-      extranonce2,
-      ntime,
-      nonce,
-      ...(versionBits !== undefined ? { versionBits } : {}),
-      ...(versionMask !== undefined ? { versionMask } : {}),
-    });
-    return { difficulty: result.difficulty, meetsNetworkTarget: result.meetsNetworkTarget };
+    // The ShareResult itself (it has both fields): no copy.
+    return evaluateShare(job, input);
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@ import { foldBranch } from './merkle';
 import type { StratumJob } from './notify-params';
 import { prepareJob } from './prepared-job';
 import { sha256d } from './sha256';
-import { difficultyOfHashValue, hashToBigInt } from './target';
+import { difficultyOfHash, hashAtMostTarget } from './target';
 import { applyVersionRolling } from './version-rolling';
 
 /** What a miner submitted (plus the extranonce1 the pool gave it), as wire hex. */
@@ -26,7 +26,7 @@ export interface ShareResult {
   header: Buffer;
   /** sha256d(header), internal byte order. */
   hash: Buffer;
-  /** DIFF1_TARGET / hash. */
+  /** DIFF1_TARGET / hash, within ~2 ulp (hashDifficulty). */
   difficulty: number;
   /** hash <= the job's nbits target: this share is a block. */
   meetsNetworkTarget: boolean;
@@ -79,6 +79,6 @@ export function evaluateShare(job: StratumJob, share: ShareInput): ShareResult {
   header.writeUInt32LE(parseInt(nonce, 16) >>> 0, 76);
 
   const hash = sha256d(header);
-  const value = hashToBigInt(hash);
-  return { header, hash, difficulty: difficultyOfHashValue(value), meetsNetworkTarget: value <= p.networkTarget };
+  // HOT PATH (one per audited share): doubles for the difficulty value, an exact word compare for the block check.
+  return { header, hash, difficulty: difficultyOfHash(hash), meetsNetworkTarget: hashAtMostTarget(hash, p.networkTargetWords) };
 }

@@ -1,7 +1,7 @@
 import { BadJobError, WorkError } from './errors';
 import { hexToBuffer, hexToBufferOfBytes, hexToU32 } from './hex';
 import type { StratumJob } from './notify-params';
-import { nbitsToTarget } from './target';
+import { nbitsToTarget, targetToWords } from './target';
 
 /** The parts of a job every share of it shares, decoded once. Internal. */
 export interface PreparedJob {
@@ -13,6 +13,8 @@ export interface PreparedJob {
   readonly prevhash: Buffer;
   readonly nbits: number;
   readonly networkTarget: bigint;
+  /** networkTarget as words: the per-share block check compares these, no BigInt (hashAtMostTarget). */
+  readonly networkTargetWords: Uint32Array;
   /** The strings this was decoded from, to notice a job object mutated after caching. */
   readonly src: { coinb1: string; coinb2: string; branch: string[]; version: string; prevhash: string; nbits: string };
 }
@@ -36,6 +38,7 @@ function decode(job: StratumJob): PreparedJob {
     if (!Array.isArray(job.merkleBranch)) throw new BadJobError('merkleBranch: expected an array');
     const branch = job.merkleBranch.map((h, i) => hexToBufferOfBytes(h, 32, `merkleBranch[${i}]`));
     const prevhash = hexToBufferOfBytes(job.prevhash, 32, 'prevhash').swap32();
+    const networkTarget = nbitsToTarget(job.nbits);
     return {
       coinb1: hexToBuffer(job.coinb1, 'coinb1'),
       coinb2: hexToBuffer(job.coinb2, 'coinb2'),
@@ -43,7 +46,8 @@ function decode(job: StratumJob): PreparedJob {
       version: hexToU32(job.version, 'version'),
       prevhash,
       nbits: hexToU32(job.nbits, 'nbits'),
-      networkTarget: nbitsToTarget(job.nbits),
+      networkTarget,
+      networkTargetWords: targetToWords(networkTarget),
       src: {
         coinb1: job.coinb1,
         coinb2: job.coinb2,

@@ -71,15 +71,52 @@ export function targetToDifficulty(target: bigint): number {
 
 /**
  * Difficulty a hash achieves: DIFF1_TARGET / hash (Infinity for an all-zero hash).
- * A double, correct to the last bit or so; decide acceptance with meetsTarget, which is exact.
+ * A double within ~2 ulp of the exact quotient; decide acceptance with meetsTarget, which is exact.
  */
 export function hashDifficulty(hash: Buffer): number {
-  return difficultyOfHashValue(hashToBigInt(hash));
+  assertHash(hash);
+  return difficultyOfHash(hash);
 }
 
-/** hashDifficulty for a hash already read as a number (internal: saves a second read). */
-export function difficultyOfHashValue(h: bigint): number {
-  return h === 0n ? Infinity : ratio(DIFF1_TARGET, h);
+const DIFF1_DOUBLE = Number(DIFF1_TARGET); // 0xffff * 2^208: exact in a double
+const TWO_32 = 2 ** 32;
+
+/**
+ * hashDifficulty without the argument check (internal: the per-share path, 32-byte hash known).
+ * HOT PATH: plain doubles instead of a 256-bit BigInt and a BigInt division. The hash is read
+ * as a double from its top three non-zero 32-bit words (at least 65 significant bits, more than
+ * a double keeps, so the words below cannot change it by more than the rounding already does).
+ */
+export function difficultyOfHash(hash: Buffer): number {
+  let i = 28;
+  while (i > 0 && hash.readUInt32LE(i) === 0) i -= 4;
+  let value = hash.readUInt32LE(i);
+  if (value === 0) return Infinity;
+  const last = Math.max(0, i - 8);
+  for (let j = i - 4; j >= last; j -= 4) value = value * TWO_32 + hash.readUInt32LE(j);
+  // value * 2^(8*last) is the hash; power-of-two scaling is exact.
+  return DIFF1_DOUBLE / (value * 2 ** (8 * last));
+}
+
+/** A target as 8 little-endian 32-bit words (word 7 most significant), for hashAtMostTarget. */
+export function targetToWords(target: bigint): Uint32Array {
+  if (typeof target !== 'bigint' || target < 0n || target > MAX_TARGET) throw new BadTargetError('target must be a 256-bit unsigned bigint');
+  const words = new Uint32Array(8);
+  for (let i = 0; i < 8; i++) words[i] = Number((target >> BigInt(32 * i)) & 0xffffffffn);
+  return words;
+}
+
+/**
+ * Exactly meetsTarget(hash, target) for a target given as words (targetToWords), without
+ * BigInts: compares from the most significant word and almost always stops at the first.
+ */
+export function hashAtMostTarget(hash: Buffer, targetWords: Uint32Array): boolean {
+  for (let i = 7; i >= 0; i--) {
+    const h = hash.readUInt32LE(i * 4);
+    const t = targetWords[i]!;
+    if (h !== t) return h < t;
+  }
+  return true;
 }
 
 /** True if the hash, read as a little-endian 256-bit number, is <= target. */
