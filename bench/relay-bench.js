@@ -5,7 +5,7 @@
 // relay gets core 1 to itself and the pool and load generator share core 0, so the relay, not its
 // peers, is what runs out of CPU. Prints a markdown table.
 //
-//   pnpm bench:relay [--rounds 3] [--seconds 5] [--throughput-connections 20]
+//   pnpm bench:relay [--rounds 5] [--seconds 5] [--throughput-connections 20]
 //                    [--latency-connections 500] [--rate 1000]
 //
 // Columns:
@@ -25,7 +25,7 @@ const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
 const args = parseArgs(process.argv.slice(2));
-const ROUNDS = Number(args.rounds ?? 3);
+const ROUNDS = Number(args.rounds ?? 5);
 const SECONDS = Number(args.seconds ?? 5);
 const THROUGHPUT_CONNECTIONS = Number(args['throughput-connections'] ?? 20);
 const LATENCY_CONNECTIONS = Number(args['latency-connections'] ?? 500);
@@ -199,7 +199,7 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
 async function main() {
-  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99'];
+  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered'];
   const results = new Map(TARGETS.map((t) => [t.name, Object.fromEntries(keys.map((k) => [k, []]))]));
   // Rounds interleave the targets so that a noisy neighbour hurts all of them alike.
   for (let round = 1; round <= ROUNDS; round++) {
@@ -213,6 +213,7 @@ async function main() {
       const lat = await measure(t, 'latency');
       r.p50.push(lat.p50);
       r.p99.push(lat.p99);
+      r.answered.push(lat.rttCount / (RATE * lat.seconds));
       process.stderr.write(`round ${round} ${t.name}: ${int(tp.msgsPerSec)} msg/s, relay ${f(tp.cpuUsPerMsg, 3)} µs/msg, p99 ${f(lat.p99)} ms\n`);
     }
   }
@@ -220,11 +221,14 @@ async function main() {
   const pipe = { tput: m('bare pipe relay', 'tput'), perCpu: m('bare pipe relay', 'perCpu'), p99: m('bare pipe relay', 'p99') };
   const direct = { p50: m('direct', 'p50'), p99: m('direct', 'p99') };
   console.log(
-    `\nRelay benchmark: median of ${ROUNDS} rounds, ${SECONDS} s each. Throughput: ${THROUGHPUT_CONNECTIONS} connections, the pool floods ~570 B mining.notify lines and answers every submit, each miner streams ~120 B mining.submit lines (id 4 every time, like cpuminer). Latency: ${RATE} submits/s spread over ${LATENCY_CONNECTIONS} connections.`,
+    `\nRelay benchmark: median of ${ROUNDS} rounds, ${SECONDS} s each. Throughput (saturating): ${THROUGHPUT_CONNECTIONS} connections, each miner streams ~120 B mining.submit lines (id 4 every time, like cpuminer) with up to 256 unanswered, the pool answers each (~37 B) and sends a ~570 B mining.notify every 20 answers. Latency: ${RATE} submits/s spread over ${LATENCY_CONNECTIONS} connections, each answered at once by the pool.`,
   );
   console.log(`node ${process.version}, ${os.cpus().length} cores, ${PIN ? 'relay pinned to core 1, pool and load generator to core 0' : 'no CPU pinning (taskset missing)'}\n`);
-  console.log('| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  // p99 of a few thousand round trips moves by a millisecond between runs on a shared machine, so
+  // the relay-vs-pipe difference is taken per round (same minute, same neighbours), then the median.
+  const pairedP99 = (name) => median(results.get(name).p99.map((v, i) => v - results.get('bare pipe relay').p99[i]));
+  console.log('| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | submits answered at the fixed rate | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 (paired) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const verdicts = [];
   for (const t of TARGETS) {
     const perCpu = m(t.name, 'perCpu');
@@ -232,12 +236,12 @@ async function main() {
     const p99 = m(t.name, 'p99');
     const ratio = perCpu / pipe.perCpu;
     console.log(
-      `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(p99 - pipe.p99, 3)} |`,
+      `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(m(t.name, 'answered') * 100, 1)}% | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(pairedP99(t.name), 3)} |`,
     );
     if (t.name.startsWith('stratum-relay')) {
       const wall = m(t.name, 'tput') / pipe.tput;
       verdicts.push(
-        `${t.name}: capacity ${f(ratio * 100, 1)}% of the bare pipe relay per CPU-second (wall-clock messages/s ${f(wall * 100, 1)}%; target ≥ 85%) ${ratio >= 0.85 ? 'PASS' : 'FAIL'}; submit p99 ${f(p99 - pipe.p99, 3)} ms above the pipe relay's (target ≤ 0.5 ms) ${p99 - pipe.p99 <= 0.5 ? 'PASS' : 'FAIL'}`,
+        `${t.name}: saturated capacity ${f(ratio * 100, 1)}% of the bare pipe relay per CPU-second (wall-clock messages/s ${f(wall * 100, 1)}%; target ≥ 85%) ${ratio >= 0.85 ? 'PASS' : 'FAIL'}; at ${RATE} submits/s ${f(m(t.name, 'answered') * 100, 1)}% answered, p99 ${f(pairedP99(t.name), 3)} ms above the pipe relay's (median of per-round differences; target ≤ 0.5 ms) ${pairedP99(t.name) <= 0.5 ? 'PASS' : 'FAIL'}`,
       );
     }
   }
