@@ -4,6 +4,7 @@ export type IntegrationErrorCode =
   | 'SRL_ERR_IT_PROCESS_START'
   | 'SRL_ERR_IT_HTTP'
   | 'SRL_ERR_IT_METRICS_PARSE'
+  | 'SRL_ERR_IT_PROMETHEUS_API'
   | 'SRL_ERR_IT_SOCKET';
 
 /** Base error of the integration harness: tests assert on `.code`, never on message text. */
@@ -53,5 +54,13 @@ export class MetricsParseError extends IntegrationError {
   constructor(message: string) {
     super('SRL_ERR_IT_METRICS_PARSE', message);
     this.name = 'MetricsParseError';
+  }
+}
+
+/** The Prometheus HTTP API answered `status: "error"` (bad PromQL, a timeout) or a result of another type than asked for. */
+export class PrometheusApiError extends IntegrationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SRL_ERR_IT_PROMETHEUS_API', message, options);
+    this.name = 'PrometheusApiError';
   }
 }

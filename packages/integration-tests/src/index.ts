@@ -3,8 +3,10 @@ export { startProxyProcess } from './proxy-process';
 export type { ProxyProcess, ProxyProcessOptions } from './proxy-process';
 export { startPoolSimProcess } from './pool-sim-process';
 export type { PoolSimProcess } from './pool-sim-process';
-export { spawnNode } from './tracked-process';
-export type { ExitStatus, SpawnNodeOptions, TrackedProcess } from './tracked-process';
+export { startPrometheus } from './prometheus-process';
+export type { PrometheusOptions, PrometheusProcess, PrometheusQueryResult } from './prometheus-process';
+export { spawnNode, spawnTracked } from './tracked-process';
+export type { ExitStatus, SpawnNodeOptions, SpawnTrackedOptions, TrackedProcess } from './tracked-process';
 export { scrapeMetrics } from './scrape-metrics';
 export { parsePrometheusText, MetricSamples } from './prometheus-text';
 export type { MetricSample, LabelFilter } from './prometheus-text';
@@ -35,5 +37,6 @@ export {
   NotBuiltError,
   HttpError,
   MetricsParseError,
+  PrometheusApiError,
 } from './errors';
 export type { IntegrationErrorCode } from './errors';

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { NotBuiltError, ProcessStartError } from './errors';
 import { freePort } from './free-port';
-import { httpRequest } from './http-get';
 import { BINS, BUILT_MAINS, REPO_ROOT } from './paths';
+import { waitForHttpOk } from './wait-for-http-ok';
 import { spawnNode, type ExitStatus, type TrackedProcess } from './tracked-process';
-import { waitFor } from './wait-for';
 
 export interface ProxyProcessOptions {
   readonly poolHost: string;
@@ -59,15 +58,7 @@ export async function startProxyProcess(opts: ProxyProcessOptions): Promise<Prox
       },
     });
     try {
-      const state = await waitFor(
-        async () => {
-          if (proc.exitStatus() !== null) return 'exited';
-          const res = await httpRequest(metricsPort, '/healthz', { timeoutMs: 2_000 });
-          return res.status === 200 ? 'healthy' : undefined;
-        },
-        { timeoutMs: opts.startTimeoutMs ?? 30_000, intervalMs: 100, what: 'the proxy to answer /healthz', context: proc.logs },
-      );
-      if (state === 'exited') throw new ProcessStartError(`the proxy exited during start-up (${JSON.stringify(proc.exitStatus())})\n${proc.logs()}`);
+      await waitForHttpOk(proc, metricsPort, '/healthz', { name: 'the proxy', timeoutMs: opts.startTimeoutMs ?? 30_000 });
     } catch (error) {
       await proc.stop({ signal: 'SIGKILL' });
       lastLogs = proc.logs();

@@ -5,13 +5,16 @@ export interface ExitStatus {
   readonly signal: NodeJS.Signals | null;
 }
 
-export interface SpawnNodeOptions {
+export interface SpawnTrackedOptions {
   /** The child's whole environment (nothing is inherited unless passed: tests must not leak config). */
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
   /** Keep the last this many characters of stdout+stderr (default 64 KiB). */
   readonly logChars?: number;
 }
+
+/** Options of spawnNode: the same as spawnTracked's. */
+export type SpawnNodeOptions = SpawnTrackedOptions;
 
 /** A child program with its recent output kept, for failure messages. */
 export interface TrackedProcess {
@@ -41,9 +44,18 @@ function installExitHook(): void {
 
 /** Runs `node script ...args` with piped output; the child is tracked until it exits. */
 export function spawnNode(script: string, args: readonly string[], opts: SpawnNodeOptions = {}): TrackedProcess {
+  return spawnTracked(process.execPath, [script, ...args], opts);
+}
+
+/**
+ * Runs `command ...args` (a path, or a name looked up on the PATH passed on) with piped output;
+ * the child is tracked until it exits and killed if the test process exits first. A command that
+ * cannot be spawned (ENOENT) shows up as an exit with `{code: null, signal: null}` and its error in logs().
+ */
+export function spawnTracked(command: string, args: readonly string[], opts: SpawnTrackedOptions = {}): TrackedProcess {
   installExitHook();
   const logChars = opts.logChars ?? 64 * 1024;
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(command, args, {
     env: { PATH: process.env['PATH'] ?? '', ...opts.env },
     ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { CONFIG_FILE_ENV, OPTIONS, configSchema, loadConfig } from '@stratum-relay/config';
 import { parseCliArgs } from '@stratum-relay/miner-sim';
 import { parseCli } from '@stratum-relay/pool-sim';
+import { REPO_ROOT } from '../src';
 import {
   copyParts,
   envVars,
@@ -19,7 +20,7 @@ import {
   workdirOf,
   type Stage,
 } from './helpers/ops-dockerfile';
-import { DOCKER_DIR, GRAFANA_DIR, PROMETHEUS_DIR, REPO_ROOT } from './helpers/ops-paths';
+import { DOCKER_DIR, GRAFANA_DIR, PROMETHEUS_DIR } from './helpers/ops-paths';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

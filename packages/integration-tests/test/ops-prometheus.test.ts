@@ -6,8 +6,6 @@
  */
 import { MinerFarm, parseFaultSpec } from '@stratum-relay/miner-sim';
 import { PoolSim, type PoolStats } from '@stratum-relay/pool-sim';
-import { dashboardExprs, loadDashboards } from './helpers/ops-dashboards';
-import { DASHBOARDS_DIR, RULE_FILES } from './helpers/ops-paths';
 import {
   startPrometheus,
   startProxyProcess,
@@ -15,8 +13,11 @@ import {
   type PrometheusProcess,
   type PrometheusQueryResult,
   type ProxyProcess,
-} from './helpers/ops-processes';
+} from '../src';
+import { dashboardExprs, loadDashboards } from './helpers/ops-dashboards';
+import { DASHBOARDS_DIR, RULE_FILES } from './helpers/ops-paths';
 import { localPrometheusConfig } from './helpers/ops-prometheus-config';
+import { requireTool } from './helpers/ops-promtool';
 import { loadRules } from './helpers/ops-rules';
 
 const MINERS = 3;
@@ -43,13 +44,20 @@ describe('a real Prometheus scraping the real proxy', () => {
   beforeAll(async () => {
     pool = new PoolSim({ host: '127.0.0.1', port: 0, profile: 'easy', logLevel: 'silent' });
     const poolAddr = await pool.listen();
-    proxy = await startProxyProcess(poolAddr.port);
+    // A short drain deadline: afterAll stops the proxy with no miner left.
+    proxy = await startProxyProcess({ poolHost: '127.0.0.1', poolPort: poolAddr.port, env: { DRAIN_TIMEOUT_MS: '2000' } });
+    // A missing `prometheus` fails with how to install it (never a skip).
     prom = await startPrometheus(
       localPrometheusConfig({ proxyTarget: `127.0.0.1:${proxy.metricsPort}`, scrapeInterval: '1s', evaluationInterval: '1s' }),
+      { bin: requireTool('prometheus') },
     );
     const p = prom;
-    const proxyOutput = proxy.output;
-    await waitFor('Prometheus to scrape the proxy', 15_000, async () => (sum(await p.query('up{job="stratum-relay"}')) === 1 ? true : undefined), proxyOutput);
+    const proxyLogs = proxy.logs;
+    await waitFor(async () => sum(await p.query('up{job="stratum-relay"}')) === 1, {
+      timeoutMs: 15_000,
+      what: 'Prometheus to scrape the proxy',
+      context: proxyLogs,
+    });
 
     // A few duplicate and invalid-nonce submits per miner give the reject panels real data.
     farm = new MinerFarm({
@@ -72,14 +80,16 @@ describe('a real Prometheus scraping the real proxy', () => {
     truth = pool.stats();
 
     // Counters only grow; once Prometheus' sum equals the pool's own count, the final scrape happened.
-    await waitFor(
-      `Prometheus to see pool-sim's ${truth.totals.accepted} accepted shares`,
-      15_000,
-      async () => (sum(await p.query('sum(stratum_accepted_shares_total)')) === truth.totals.accepted ? true : undefined),
-      proxyOutput,
-    );
+    await waitFor(async () => sum(await p.query('sum(stratum_accepted_shares_total)')) === truth.totals.accepted, {
+      timeoutMs: 15_000,
+      what: `Prometheus to see pool-sim's ${truth.totals.accepted} accepted shares`,
+      context: proxyLogs,
+    });
     // One more rule evaluation after that scrape.
-    await waitFor('the recording rules to see the final scrape', 10_000, async () => (sum(await p.query('stratum:hashrate:rate5m')) > 0 ? true : undefined));
+    await waitFor(async () => sum(await p.query('stratum:hashrate:rate5m')) > 0, {
+      timeoutMs: 10_000,
+      what: 'the recording rules to see the final scrape',
+    });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
+import { REPO_ROOT } from '../../src';
 
-/** Repository root (this file is packages/integration-tests/test/helpers/ops-paths.ts). */
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+/** Where the ops files live, for the ops tests (the repository root comes from the harness). */
 export const PROMETHEUS_DIR = resolve(REPO_ROOT, 'prometheus');
 export const RULES_DIR = resolve(PROMETHEUS_DIR, 'rules');
 export const RULE_FILES = [resolve(RULES_DIR, 'recording.yml'), resolve(RULES_DIR, 'alerts.yml')] as const;
