@@ -1,10 +1,10 @@
 import * as net from 'node:net';
 import { difficultyToTarget, parseNotifyParams } from '@stratum-relay/work';
 import { mulberry32 } from '@stratum-relay/prng';
+import { LineSplitter, type LineSink } from '@stratum-relay/proxy-core';
 import { backoffDelay } from './backoff';
 import { FaultPlan, type FaultMode, type FaultSpec } from './fault-plan';
 import type { HashScheduler, HashTask } from './hash-scheduler';
-import { LineBuffer } from './line-buffer';
 import { rejectReasonFromError, type ShareRejectReason } from './reject-reason';
 import { createIdGenerator, type IdStyle } from './request-ids';
 import { ShareSearch, type FoundShare } from './share-search';
@@ -90,8 +90,7 @@ export class SimMiner implements HashTask {
   private readonly random: () => number;
   private readonly faults: FaultPlan;
   private readonly nextId: () => number | string;
-  private readonly lines: LineBuffer;
-  private readonly onLineBound = (line: Buffer): void => this.onLine(line);
+  private readonly lines: LineSplitter;
 
   private endpoint: StratumEndpoint;
   private socket: net.Socket | null = null;
@@ -124,7 +123,12 @@ export class SimMiner implements HashTask {
     this.random = mulberry32(cfg.seed);
     this.faults = new FaultPlan(cfg.faults, this.random);
     this.nextId = createIdGenerator(cfg.idStyle);
-    this.lines = new LineBuffer(cfg.maxLineBytes);
+    const sink: LineSink = {
+      onLine: (buf, start, end) => this.onLine(buf, start, end),
+      // A pool line over the cap is dropped up to its newline; the miner keeps no counter for it.
+      onOversized: () => undefined,
+    };
+    this.lines = new LineSplitter(cfg.maxLineBytes, sink);
   }
 
   get isConnected(): boolean {
@@ -225,7 +229,7 @@ export class SimMiner implements HashTask {
       this.host.connected(this);
       this.onOpen();
     });
-    socket.on('data', (chunk: Buffer) => this.lines.push(chunk, this.onLineBound));
+    socket.on('data', (chunk: Buffer) => this.lines.push(chunk));
     // 'close' always follows; errors are counted there as a failed connect or a disconnect.
     socket.on('error', () => undefined);
     socket.once('close', () => {
@@ -310,11 +314,14 @@ export class SimMiner implements HashTask {
 
   // ---- pool → miner ---------------------------------------------------------------------
 
-  private onLine(line: Buffer): void {
-    if (line.length === 0 || (line.length === 1 && line[0] === 0x0d)) return;
+  /**
+   * Bytes `[start, end)` of `buf` are one non-blank line without its `\r\n`; `buf` is only valid
+   * during the call. Blank lines (`\n`, `\r\n`) never get here: the splitter drops them.
+   */
+  private onLine(buf: Buffer, start: number, end: number): void {
     let msg: unknown;
     try {
-      msg = JSON.parse(line.toString('utf8'));
+      msg = JSON.parse(buf.toString('utf8', start, end));
     } catch {
       this.stats.poolErrors++;
       return;

@@ -109,6 +109,29 @@ describe('miners follow what the pool tells them', () => {
     expect(conn.closed).toBe(true);
   });
 
+  it('follows CRLF-terminated pool lines and skips blank ones without counting them', async () => {
+    const conn = await startOne();
+    conn.socket.write('\r\n\n{"id":"gv2","method":"client.get_');
+    conn.socket.write('version","params":[]}\r\n\r\n');
+    await waitFor('the version answer', () => conn.responses.some((r) => r.id === 'gv2'));
+    expect(farm!.summary().poolErrors).toBe(0);
+  });
+
+  it('drops a pool line over its line cap up to the newline, uncounted, and keeps mining', async () => {
+    const conn = await startOne({ maxLineBytes: 1024 });
+    // A request the miner would answer if the line were not dropped.
+    conn.socket.write(`{"id":"big","method":"client.get_version","params":["${'x'.repeat(1500)}`);
+    conn.socket.write(`${'y'.repeat(1500)}"]}\n`);
+    conn.send({ id: 'after', method: 'client.get_version', params: [] });
+    await waitFor('the answer to the next line', () => conn.responses.some((r) => r.id === 'after'));
+    expect(conn.responses.some((r) => r.id === 'big')).toBe(false);
+    const before = pool.submits.length;
+    await waitFor('mining goes on', () => pool.submits.length > before);
+    const s = farm!.summary();
+    expect(s.poolErrors).toBe(0);
+    expect(s.disconnects).toBe(0);
+  });
+
   it('counts pool lines it cannot use without disconnecting', async () => {
     const conn = await startOne();
     conn.socket.write('this is not json\n');

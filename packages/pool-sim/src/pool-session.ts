@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '@stratum-relay/logger';
+import { LineSplitter } from '@stratum-relay/proxy-core';
 import type { JsonRpcId } from '@stratum-relay/shared-types';
 import { NO_FAULT, type AnswerPlan, type ChaosPlanner } from './chaos-planner';
 import type { JobBook } from './job-book';
 import type { PoolJob } from './job-factory';
-import { LineSplitter } from './line-splitter';
 import type { PoolSimOptions } from './options';
 import { REJECT_CODES, type RejectReason } from './reject-reason';
 import { SessionJobs } from './session-jobs';
@@ -94,14 +94,13 @@ export class PoolSession {
     this.difficulty = o.difficulty;
     this.received = o.captureBytes ? [] : null;
     this.sent = o.captureBytes ? [] : null;
-    this.splitter = new LineSplitter(
-      o.maxLineBytes,
-      (line) => this.onLine(line),
-      (bytes) => {
+    this.splitter = new LineSplitter(o.maxLineBytes, {
+      onLine: (buf, start, end) => this.onLine(buf, start, end),
+      onOversized: (bytes) => {
         host.stats.oversizedLines++;
         host.logger.debug({ sessionId: id, bytes }, 'oversized line skipped');
       },
-    );
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => host.logger.debug({ sessionId: id, err: err.message }, 'session socket error'));
@@ -172,11 +171,12 @@ export class PoolSession {
     this.splitter.push(chunk);
   }
 
-  private onLine(line: Buffer): void {
+  /** Bytes `[start, end)` of `buf` are one line without its `\r\n`; `buf` is only valid during the call. */
+  private onLine(buf: Buffer, start: number, end: number): void {
     if (this.closed) return;
     let msg: unknown;
     try {
-      msg = JSON.parse(line.toString('utf8'));
+      msg = JSON.parse(buf.toString('utf8', start, end));
     } catch {
       this.countMalformed('invalid json');
       return;

@@ -90,6 +90,31 @@ describe('pool-sim session state machine', () => {
     expect(pool.stats().oversizedLines).toBe(1);
   });
 
+  it('serves CRLF-terminated requests split across writes and ignores blank lines without counting them', async () => {
+    const { pool, port } = await fx.pool();
+    const c = await fx.client(port);
+    c.sendRaw('\r\n\n{"id":4,"method":"mining.sub');
+    c.sendRaw('scribe","params":[]}\r');
+    c.sendRaw('\n\r\n');
+    const res = await c.nextResponse();
+    expect(res.id).toBe(4);
+    expect(res.error).toBeNull();
+    expect(pool.stats().malformedLines).toBe(0);
+  });
+
+  it('skips a line over the line cap that arrives in many writes, answering nothing for it', async () => {
+    const { pool, port } = await fx.pool({ maxLineBytes: 1024 });
+    const c = await fx.client(port);
+    // An id that would be answered if the line were not skipped.
+    c.sendRaw(`{"id":1,"method":"mining.subscribe","params":["${'x'.repeat(1500)}`);
+    c.sendRaw(`${'y'.repeat(1500)}"]}\r\n`);
+    const sub = await c.request('mining.subscribe', [], 2);
+    expect(sub.id).toBe(2);
+    expect(c.messages.some((m) => m.id === 1)).toBe(false);
+    expect(pool.stats().oversizedLines).toBe(1);
+    expect(pool.stats().malformedLines).toBe(0);
+  });
+
   it('negotiates version rolling as the intersection of both masks', async () => {
     const { port } = await fx.pool();
     const c = await fx.client(port);
