@@ -54,7 +54,8 @@ export class ProxyService {
   }
 
   /**
-   * Listen for miners, then start observability. On failure nothing is left open.
+   * Start observability (collector subscribed, HTTP up), then listen for miners. On failure
+   * nothing is left open.
    * @throws ProxyServiceError SRL_ERR_ADDRESS_IN_USE (message names the option to change) or SRL_ERR_START.
    */
   async start(): Promise<ServiceAddresses> {
@@ -78,11 +79,26 @@ export class ProxyService {
     // Attached before listen() so even the first connection gets its "opened" line.
     this.connectionLog.attach(server.events);
 
+    // Observability first: miners reconnect the moment the port opens (a restart under load), and
+    // a connection accepted before the collector subscribed would never be counted. /readyz is
+    // 503 until the proxy listens.
+    let observability: Observability;
+    try {
+      const start = this.options.startObservability ?? startObservability;
+      observability = await start({ config, server, logger, version });
+    } catch (error) {
+      this.connectionLog.detach();
+      this.state = 'stopped';
+      throw listenError(error, config.metricsHost, config.metricsPort, 'metricsPort');
+    }
+    this.observability = observability;
+
     let proxy: { host: string; port: number };
     try {
       proxy = await server.listen();
     } catch (error) {
       this.connectionLog.detach();
+      await observability.close().catch(() => undefined);
       this.state = 'stopped';
       throw listenError(error, config.proxyHost, config.proxyPort, 'proxyPort');
     }
@@ -91,17 +107,8 @@ export class ProxyService {
       'proxy listening',
     );
 
-    try {
-      const start = this.options.startObservability ?? startObservability;
-      this.observability = await start({ config, server, logger, version });
-    } catch (error) {
-      this.connectionLog.detach();
-      await server.close().catch(() => undefined);
-      this.state = 'stopped';
-      throw listenError(error, config.metricsHost, config.metricsPort, 'metricsPort');
-    }
     this.state = 'running';
-    return { proxy, metrics: this.observability.httpAddress() };
+    return { proxy, metrics: observability.httpAddress() };
   }
 
   /**

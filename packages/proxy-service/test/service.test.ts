@@ -82,11 +82,11 @@ function service(calls: string[], serverOptions: { listenError?: unknown } = {},
 }
 
 describe('ProxyService', () => {
-  it('builds the ProxyServer from the config, listens, then starts observability', async () => {
+  it('builds the ProxyServer from the config, starts observability, then listens', async () => {
     const calls: string[] = [];
     const { svc, fake } = service(calls);
     await expect(svc.start()).resolves.toEqual({ proxy: { host: '127.0.0.1', port: 40001 }, metrics: { host: '127.0.0.1', port: 9999 } });
-    expect(calls).toEqual(['listen', 'startObservability']);
+    expect(calls).toEqual(['startObservability', 'listen']);
     expect(fake.created()).toEqual({
       listenHost: '127.0.0.1',
       listenPort: 0,
@@ -107,7 +107,7 @@ describe('ProxyService', () => {
     await svc.start();
     const done = svc.shutdown('SIGTERM');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(calls).toEqual(['listen', 'startObservability', 'markClosing', 'drain(1234)']);
+    expect(calls).toEqual(['startObservability', 'listen', 'markClosing', 'drain(1234)']);
     fake.finishDrain({ drained: 1, forced: 0 });
     await expect(done).resolves.toEqual({ signal: 'SIGTERM', drained: 1, forced: 0, aborted: false, ok: true });
     expect(calls.slice(4)).toEqual(['observability.close']);
@@ -126,7 +126,7 @@ describe('ProxyService', () => {
     const second = svc.shutdown('SIGINT');
     expect(second).toBe(first);
     await expect(first).resolves.toMatchObject({ aborted: true, ok: true });
-    expect(calls).toEqual(['listen', 'startObservability', 'markClosing', 'drain(1234)', 'close', 'observability.close']);
+    expect(calls).toEqual(['startObservability', 'listen', 'markClosing', 'drain(1234)', 'close', 'observability.close']);
     svc.shutdown('SIGINT');
     expect(calls.filter((c) => c === 'close')).toHaveLength(1);
   });
@@ -142,7 +142,7 @@ describe('ProxyService', () => {
       message: 'cannot listen on 127.0.0.1:0: address already in use (PROXY_PORT / --proxy-port)',
       cause: inUse,
     });
-    expect(calls).toEqual(['listen']);
+    expect(calls).toEqual(['startObservability', 'listen', 'observability.close']);
     expect(fake.server.events.listenerCount).toBe(0);
   });
 
@@ -155,7 +155,7 @@ describe('ProxyService', () => {
     });
   });
 
-  it('closes the proxy again when observability cannot start', async () => {
+  it('does not listen for miners when observability cannot start', async () => {
     const calls: string[] = [];
     const failure = Object.assign(new Error('in use'), { code: 'SRL_ERR_METRICS_ADDRESS_IN_USE' });
     const { svc } = service(calls, {}, failure);
@@ -163,7 +163,7 @@ describe('ProxyService', () => {
       code: 'SRL_ERR_ADDRESS_IN_USE',
       message: `cannot listen on 0.0.0.0:${config.metricsPort}: address already in use (METRICS_PORT / --metrics-port)`,
     });
-    expect(calls).toEqual(['listen', 'startObservability', 'close']);
+    expect(calls).toEqual(['startObservability']);
   });
 
   it('refuses to start twice', async () => {
