@@ -1,4 +1,5 @@
 'use strict';
+const { parseArgs } = require('./lib/args');
 // Metrics collector benchmark: the cost of `MetricsCollector.handle(event)` — prom-client
 // metrics plus (optionally) the share audit — per ProxyEvent, on a pre-built event stream, so
 // neither sockets nor JSON.parse are measured. Needs the build (`npx tsc -b`).
@@ -33,16 +34,6 @@ const NOTIFY_EVERY = 20;
 const REJECT_EVERY = 25;
 const VARIANTS = { audit: true, noaudit: false };
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    out[k] = v ?? argv[++i];
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The event stream (built once per process, before any timing).

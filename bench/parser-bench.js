@@ -1,4 +1,5 @@
 'use strict';
+const { parseArgs } = require('./lib/args');
 // Parser benchmark: the two LineObserver implementations of proxy-core on the same seeded,
 // realistic Stratum corpus (mining.notify ~500 B with merkle branches, submits ~150 B, their
 // responses, set_difficulty, and the handshake), fed in mixed chunking: whole lines, random
@@ -31,16 +32,6 @@ try {
   process.exit(1);
 }
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    out[k] = v ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
-  }
-  return out;
-}
 
 const args = parseArgs(process.argv.slice(2));
 const ROUNDS = Math.max(1, Number(args.rounds ?? 5));

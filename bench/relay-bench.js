@@ -1,4 +1,5 @@
 'use strict';
+const { parseArgs } = require('./lib/args');
 // Relay benchmark: the same Stratum traffic through (a) a direct connection, (b) a bare Node
 // socket.pipe relay, (c) stratum-relay with metrics and share audit, (d) stratum-relay with the
 // audit off. Load generator, pool and relay are separate processes; where `taskset` exists the
@@ -34,16 +35,6 @@ const PROXY_BIN = path.join(ROOT, 'packages/proxy-service/bin/stratum-proxy.js')
 const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat times are in these ticks
 const PIN = hasTaskset() && os.cpus().length >= 2;
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    out[k] = v ?? argv[++i];
-  }
-  return out;
-}
 
 function hasTaskset() {
   try {

@@ -18,3 +18,15 @@ export class ProxyServiceError extends Error {
     this.code = code;
   }
 }
+
+export type ObservabilityErrorCode = 'SRL_ERR_METRICS_ADDRESS_IN_USE' | 'SRL_ERR_METRICS_LISTEN';
+
+/** The metrics HTTP server could not start; `service.ts` turns the port case into an operator message. */
+export class ObservabilityError extends Error {
+  readonly code: ObservabilityErrorCode;
+  constructor(code: ObservabilityErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ObservabilityError';
+    this.code = code;
+  }
+}

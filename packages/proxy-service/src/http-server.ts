@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
-import { ObservabilityError } from './observability-errors';
+import { ObservabilityError } from './errors';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 

@@ -10,5 +10,5 @@ export { EXIT_CODES } from './cli';
 export { VERSION } from './version';
 export { MetricsCollector } from './metrics-collector';
 export type { MetricsCollectorOptions, PoolStatus, ConnectionStatus } from './metrics-collector';
-export { ObservabilityError } from './observability-errors';
-export type { ObservabilityErrorCode } from './observability-errors';
+export { ObservabilityError } from './errors';
+export type { ObservabilityErrorCode } from './errors';
