@@ -237,6 +237,21 @@ export class MetricsCollector {
     return { ...this.pool };
   }
 
+  /**
+   * The outcome of a bare TCP probe of the pool (see PoolProbe): also an upstream connect, so it
+   * moves `stratum_pool_up` and the pool status like a miner's connect does. No latency or
+   * failure-reason samples: those describe miners' connections.
+   */
+  recordPoolProbe(ok: boolean, error: string | null): void {
+    this.poolUp.set(ok ? 1 : 0);
+    this.pool.up = ok;
+    if (ok) this.pool.lastConnectAt = this.wallNow();
+    else {
+      this.pool.lastError = error;
+      this.pool.lastErrorAt = this.wallNow();
+    }
+  }
+
   connectionStatuses(): ConnectionStatus[] {
     const out: ConnectionStatus[] = [];
     for (const s of this.states.values()) {

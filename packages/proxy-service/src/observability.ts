@@ -5,11 +5,12 @@ import { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
 import type { Readiness } from './http-server';
 import { MetricsCollector } from './metrics-collector';
+import { PoolProbe } from './pool-probe';
 import { buildStatus } from './status';
 
 /**
- * Metrics collector + HTTP endpoints attached to a running ProxyServer. The service calls
- * `startObservability` after the proxy listens and closes it last.
+ * Metrics collector + HTTP endpoints attached to a ProxyServer. The service starts it before
+ * the proxy listens (so the first miner is counted) and closes it last.
  */
 export interface Observability {
   /** Shutdown began: /readyz turns 503 from now on. */
@@ -30,7 +31,11 @@ export interface ObservabilityOptions {
   collectDefaultMetrics?: boolean;
   /** Bound on pending requests per connection and direction (default 1000). */
   maxPendingPerConnection?: number;
+  /** While the latest pool connect failed, probe the pool this often (default 5000 ms). */
+  poolProbeIntervalMs?: number;
 }
+
+const DEFAULT_POOL_PROBE_INTERVAL_MS = 5_000;
 
 /**
  * Creates the registry, the metrics and the collector (subscribed to `server.events`), then
@@ -53,6 +58,21 @@ export async function startObservability(options: ObservabilityOptions): Promise
     ...(options.maxPendingPerConnection !== undefined ? { maxPendingPerConnection: options.maxPendingPerConnection } : {}),
   });
   collector.attach(server.events);
+
+  // While the pool is marked down, find out by ourselves when it is back (see PoolProbe).
+  const probe = new PoolProbe({ host: config.poolHost, port: config.poolPort, timeoutMs: config.upstreamConnectTimeoutMs });
+  const probeTimer = setInterval(() => {
+    if (collector.poolStatus().up !== false) return;
+    probe.probe((result) => {
+      collector.recordPoolProbe(result.ok, result.ok ? null : result.error);
+      if (result.ok) logger.info({ pool: `${config.poolHost}:${config.poolPort}` }, 'pool reachable again');
+    });
+  }, options.poolProbeIntervalMs ?? DEFAULT_POOL_PROBE_INTERVAL_MS);
+  probeTimer.unref();
+  const stopProbing = (): void => {
+    clearInterval(probeTimer);
+    probe.close();
+  };
 
   let closing = false;
   const readiness = (): Readiness => {
@@ -89,6 +109,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
       logger,
     });
   } catch (err) {
+    stopProbing();
     collector.detach();
     throw err;
   }
@@ -107,6 +128,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
       if (closed) return;
       closed = true;
       closing = true;
+      stopProbing();
       await http.close();
       collector.detach();
     },
