@@ -19,7 +19,8 @@ interface ConnectionState {
 /**
  * One info line when a miner connects and one when the connection ends (worker name from its
  * mining.authorize, remote address, duration, bytes each way, which side closed and why);
- * pool connect failures and refused connections at warn; unparseable and oversized lines at
+ * pool connect failures, refused connections and the pool's client.reconnect at warn;
+ * unparseable and oversized lines at
  * debug. State is a few fields per open connection, deleted when it closes. The password of
  * mining.authorize is never read (only params[0]).
  */
@@ -57,7 +58,14 @@ export class ConnectionLogger {
         log.info({ remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
         return;
       }
+      case 'stratum.notification':
+        if (event.method === 'client.reconnect' && event.direction === 'pool_to_miner') this.logReconnect(event.connectionId, event.params);
+        return;
       case 'stratum.request': {
+        if (event.method === 'client.reconnect' && event.direction === 'pool_to_miner') {
+          this.logReconnect(event.connectionId, event.params);
+          return;
+        }
         if (event.method !== 'mining.authorize' || event.direction !== 'miner_to_pool') return;
         const state = this.open.get(event.connectionId);
         const name = event.params[0];
@@ -129,6 +137,26 @@ export class ConnectionLogger {
         return;
     }
   };
+
+  /**
+   * client.reconnect is relayed unchanged (the proxy never rewrites), but a miner told to go to
+   * another host leaves the proxy, and its shares stop showing up here: say so where operators look.
+   */
+  private logReconnect(connectionId: number, params: readonly unknown[]): void {
+    const [host, port, waitSeconds] = params;
+    const elsewhere = typeof host === 'string' && host.length > 0;
+    this.logFor(connectionId).warn(
+      {
+        worker: this.open.get(connectionId)?.worker ?? null,
+        host: elsewhere ? host.slice(0, 255) : null,
+        port: typeof port === 'number' || typeof port === 'string' ? port : null,
+        wait_s: typeof waitSeconds === 'number' ? waitSeconds : null,
+      },
+      elsewhere
+        ? 'pool told the miner to reconnect to another host: the miner may bypass the proxy from now on'
+        : 'pool told the miner to reconnect',
+    );
+  }
 
   private logFor(connectionId: number): Logger {
     return this.open.get(connectionId)?.log ?? connectionLogger(this.logger, connectionId);

@@ -166,6 +166,27 @@ describe('ConnectionLogger', () => {
     ]);
   });
 
+  it('warns when the pool tells a miner to reconnect elsewhere, as a notification or a request', () => {
+    const { dest, emit } = setup();
+    emit(opened(1));
+    emit(authorize(1, 'farm.rig1'));
+    emit({ type: 'stratum.notification', connectionId: 1, t: 5, direction: 'pool_to_miner', method: 'client.reconnect', params: ['eu.pool.example', 3334, 5] });
+    emit({ type: 'stratum.request', connectionId: 1, t: 6, direction: 'pool_to_miner', id: 9, method: 'client.reconnect', params: [] });
+    emit({ type: 'stratum.notification', connectionId: 1, t: 7, direction: 'miner_to_pool', method: 'client.reconnect', params: ['x', 1] });
+    expect(dest.json().slice(1)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        connection_id: 1,
+        worker: 'farm.rig1',
+        host: 'eu.pool.example',
+        port: 3334,
+        wait_s: 5,
+        msg: 'pool told the miner to reconnect to another host: the miner may bypass the proxy from now on',
+      }),
+      expect.objectContaining({ level: 40, connection_id: 1, host: null, port: null, wait_s: null, msg: 'pool told the miner to reconnect' }),
+    ]);
+  });
+
   it('ignores byte events and other traffic', () => {
     const { dest, emit } = setup('trace');
     emit({ type: 'bytes', connectionId: 1, t: 1, direction: 'miner_to_pool', bytes: 10 });
