@@ -1,5 +1,5 @@
-import { evaluateShare, parseNotifyParams } from '@stratum-relay/work';
-import type { ShareInput, StratumJob } from '@stratum-relay/work';
+import { ShareAuditor, parseNotifyParams } from '@stratum-relay/work';
+import type { StratumJob } from '@stratum-relay/work';
 import type { ShareAuditVerdict } from '@stratum-relay/metrics';
 
 /** What the audit concluded about a share before the pool answered (small ints: stored per pending submit). */
@@ -75,10 +75,14 @@ export interface ShareEvaluation {
   meetsNetworkTarget: boolean;
 }
 
+// One per process: audits are synchronous, so its scratch memory is never shared by two at once.
+const auditor = new ShareAuditor();
+
 /**
  * Hashes a submitted share the way the pool will. `params` are mining.submit's
  * `[worker, jobId, extranonce2, ntime, nonce, versionBits?]`. Returns null when the submit or the
  * connection state is unusable (malformed hex, no extranonce1 seen): the caller counts it as invalid.
+ * The returned object is reused by the next call: read it before evaluating another share.
  * Never throws.
  */
 export function evaluateSubmit(
@@ -94,13 +98,10 @@ export function evaluateSubmit(
   const versionBits = params[5];
   if (typeof extranonce2 !== 'string' || typeof ntime !== 'string' || typeof nonce !== 'string') return null;
   if (versionBits !== undefined && typeof versionBits !== 'string') return null;
-  // One object per share: optional fields set only when present (no spread of temporaries).
-  const input: ShareInput = { extranonce1, extranonce2, ntime, nonce };
-  if (versionBits !== undefined) input.versionBits = versionBits;
-  if (versionMask !== undefined) input.versionMask = versionMask;
   try {
-    // The ShareResult itself (it has both fields): no copy.
-    return evaluateShare(job, input);
+    // HOT PATH: ShareAuditor gives evaluateShare's difficulty and block flag bit for bit without
+    // allocating (no Buffers, no result object); see share-auditor.ts in @stratum-relay/work.
+    return auditor.audit(job, extranonce1, extranonce2, ntime, nonce, versionBits, versionMask);
   } catch {
     return null;
   }

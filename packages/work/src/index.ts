@@ -22,6 +22,8 @@ export type { StratumJob } from './notify-params';
 export { evaluateShare } from './evaluate-share';
 export type { ShareInput, ShareResult } from './evaluate-share';
 export { HeaderHasher } from './header-hasher';
+export { ShareAuditor } from './share-auditor';
+export type { ShareAudit } from './share-auditor';
 export { buildCoinbaseParts, encodeBip34Height } from './coinbase-parts';
 export type { CoinbaseParts, CoinbasePartsOptions } from './coinbase-parts';
 export {

@@ -1,6 +1,7 @@
 import { BadJobError, WorkError } from './errors';
 import { hexToBuffer, hexToBufferOfBytes, hexToU32 } from './hex';
 import type { StratumJob } from './notify-params';
+import { SHA256_IV, compress } from './sha256-midstate';
 import { nbitsToTarget, targetToWords } from './target';
 
 /** The parts of a job every share of it shares, decoded once. Internal. */
@@ -15,6 +16,14 @@ export interface PreparedJob {
   readonly networkTarget: bigint;
   /** networkTarget as words: the per-share block check compares these, no BigInt (hashAtMostTarget). */
   readonly networkTargetWords: Uint32Array;
+  /** ShareAuditor: SHA-256 state after coinb1's complete 64-byte blocks (the same for every share of the job). */
+  readonly coinb1Midstate: Uint32Array;
+  /** ShareAuditor: the bytes of coinb1 after those blocks (< 64; a view into coinb1). */
+  readonly coinb1Tail: Buffer;
+  /** ShareAuditor: the branch hashes as big-endian words, 8 per hash (the second half of each merkle pair block). */
+  readonly branchWords: Uint32Array;
+  /** ShareAuditor: the header's prevhash bytes as big-endian words (header words 1..8). */
+  readonly prevhashWords: Uint32Array;
   /** The strings this was decoded from, to notice a job object mutated after caching. */
   readonly src: { coinb1: string; coinb2: string; branch: string[]; version: string; prevhash: string; nbits: string };
 }
@@ -32,6 +41,26 @@ function stillValid(p: PreparedJob, job: StratumJob): boolean {
   return true;
 }
 
+/** SHA-256 state after compressing `data[0..end)` (`end` a multiple of 64). */
+function midstateOf(data: Buffer, end: number): Uint32Array {
+  const state = Uint32Array.from(SHA256_IV);
+  const w = new Uint32Array(64);
+  for (let off = 0; off < end; off += 64) {
+    for (let i = 0; i < 16; i++) w[i] = data.readUInt32BE(off + i * 4);
+    compress(state, w);
+  }
+  return state;
+}
+
+/** 32-byte hashes as consecutive big-endian words, 8 per hash. */
+function beWords(hashes: readonly Buffer[]): Uint32Array {
+  const out = new Uint32Array(hashes.length * 8);
+  hashes.forEach((h, n) => {
+    for (let i = 0; i < 8; i++) out[n * 8 + i] = h.readUInt32BE(i * 4);
+  });
+  return out;
+}
+
 function decode(job: StratumJob): PreparedJob {
   if (job === null || typeof job !== 'object') throw new BadJobError('job: expected an object');
   try {
@@ -39,8 +68,14 @@ function decode(job: StratumJob): PreparedJob {
     const branch = job.merkleBranch.map((h, i) => hexToBufferOfBytes(h, 32, `merkleBranch[${i}]`));
     const prevhash = hexToBufferOfBytes(job.prevhash, 32, 'prevhash').swap32();
     const networkTarget = nbitsToTarget(job.nbits);
+    const coinb1 = hexToBuffer(job.coinb1, 'coinb1');
+    const full = coinb1.length - (coinb1.length % 64);
     return {
-      coinb1: hexToBuffer(job.coinb1, 'coinb1'),
+      coinb1,
+      coinb1Midstate: midstateOf(coinb1, full),
+      coinb1Tail: coinb1.subarray(full),
+      branchWords: beWords(branch),
+      prevhashWords: beWords([prevhash]),
       coinb2: hexToBuffer(job.coinb2, 'coinb2'),
       branch,
       version: hexToU32(job.version, 'version'),

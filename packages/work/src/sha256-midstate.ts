@@ -1,5 +1,5 @@
 /**
- * A minimal SHA-256 compression function for the miner's hot loop.
+ * A minimal SHA-256 compression function for the miner's hot loop and the share audit (ShareAuditor).
  *
  * node:crypto cannot resume from a midstate, so hashing an 80-byte header there costs three
  * block compressions plus two native calls and allocations per nonce. Here the first 64 header
@@ -27,6 +27,12 @@ export const SHA256_IV: Readonly<Uint32Array> = new Uint32Array([
  * words; it is used as the message schedule and clobbered) into `state` (8 words, in place).
  */
 export function compress(state: Uint32Array, w: Uint32Array): void {
+  expandSchedule(w);
+  compressExpanded(state, w);
+}
+
+/** Fill the message schedule `w[16..63]` from the block words `w[0..15]`. */
+export function expandSchedule(w: Uint32Array): void {
   for (let i = 16; i < 64; i++) {
     const x = w[i - 15]!;
     const y = w[i - 2]!;
@@ -34,6 +40,13 @@ export function compress(state: Uint32Array, w: Uint32Array): void {
     const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
     w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
   }
+}
+
+/**
+ * The 64 rounds over an already expanded schedule (expandSchedule), which is only read: a block
+ * whose words never change (SHA-256 padding of a 64-byte message) is expanded once, not per hash.
+ */
+export function compressExpanded(state: Uint32Array, w: Uint32Array): void {
   let a = state[0]!;
   let b = state[1]!;
   let c = state[2]!;

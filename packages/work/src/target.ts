@@ -98,6 +98,32 @@ export function difficultyOfHash(hash: Buffer): number {
   return DIFF1_DOUBLE / (value * 2 ** (8 * last));
 }
 
+/**
+ * difficultyOfHash for a hash given as its 8 little-endian 32-bit words (`le[k]` =
+ * hash.readUInt32LE(4k)), for the allocation-free audit (ShareAuditor). HOT PATH: the same
+ * double operations in the same order as difficultyOfHash, so both give bit-identical results;
+ * change them together.
+ */
+export function difficultyOfWords(le: Uint32Array): number {
+  let i = 7;
+  while (i > 0 && le[i] === 0) i--;
+  let value = le[i]!;
+  if (value === 0) return Infinity;
+  const last = Math.max(0, i - 2);
+  for (let j = i - 1; j >= last; j--) value = value * TWO_32 + le[j]!;
+  return DIFF1_DOUBLE / (value * 2 ** (32 * last));
+}
+
+/** hashAtMostTarget for a hash given as little-endian words (difficultyOfWords). */
+export function wordsAtMostTarget(le: Uint32Array, targetWords: Uint32Array): boolean {
+  for (let i = 7; i >= 0; i--) {
+    const h = le[i]!;
+    const t = targetWords[i]!;
+    if (h !== t) return h < t;
+  }
+  return true;
+}
+
 /** A target as 8 little-endian 32-bit words (word 7 most significant), for hashAtMostTarget. */
 export function targetToWords(target: bigint): Uint32Array {
   if (typeof target !== 'bigint' || target < 0n || target > MAX_TARGET) throw new BadTargetError('target must be a 256-bit unsigned bigint');
