@@ -1,7 +1,7 @@
 'use strict';
-// Throughput of the hot paths (run after `tsc -b packages/work`): node packages/work/bench/work-bench.js
+// Share-math hot paths (miner hashing, audit), after `npx tsc -b packages/work`: node bench/work-bench.js
 // Speed is measured here, never asserted in tests.
-const { HeaderHasher, evaluateShare, sha256d } = require('../dist/index.js');
+const { HeaderHasher, ShareAuditor, evaluateShare, sha256d } = require('../packages/work/dist/index.js');
 
 const job = {
   jobId: 'bench',
@@ -39,4 +39,8 @@ time('evaluateShare (12-deep branch)', 50000, (n) => {
   for (let i = 0; i < n; i++) {
     evaluateShare(job, { extranonce1: 'aabbccdd', extranonce2: '00000000', ntime: '66000000', nonce: HeaderHasher.nonceHex(i) });
   }
+});
+const auditor = new ShareAuditor();
+time('ShareAuditor.audit (12-deep branch)', 50000, (n) => {
+  for (let i = 0; i < n; i++) auditor.audit(job, 'aabbccdd', '00000000', '66000000', HeaderHasher.nonceHex(i));
 });
