@@ -20,10 +20,16 @@ describe('miners against the real pool-sim', () => {
       hashrate: 500_000,
       versionRolling: true,
       faults: [{ mode: 'stale', count: 1 }, { mode: 'invalid_nonce', count: 1 }],
-      shares: 10,
+      durationMs: 60_000,
     });
     await farm.start();
-    await farm.whenDone();
+    // Stop on what happened, not on a share count: with a fixed total, one miner can find most
+    // shares before the other reaches its second (faulty) one.
+    const active = farm;
+    await waitFor('both miners to send their stale and invalid shares, and good ones', () => {
+      const now = active.summary();
+      return now.rejectedByReason.stale === 2 && now.rejectedByReason.low_difficulty === 2 && now.accepted >= 6;
+    }, 40_000);
     const s = await farm.stop();
     farm = null;
     await waitFor('pool-sim counted every answered share', () => {
