@@ -127,37 +127,25 @@ async function stallThenResume(options: {
 }
 
 describe('backpressure', () => {
-  it('stops reading from the miner while the pool does not read, holds under 1 MiB, then delivers all 200 MB', async () => {
+  // One case per direction: the side that stops reading, and the side whose reading must stop.
+  it.each([
+    { from: 'miner', to: 'pool', mb: 200, buffered: 'bufferedToPool', bytes: 'bytesMinerToPool' },
+    { from: 'pool', to: 'miner', mb: 64, buffered: 'bufferedToMiner', bytes: 'bytesPoolToMiner' },
+  ] as const)('stops reading from the $from while the $to does not read, holds under 1 MiB, then delivers all $mb MB', async ({ from, mb, buffered, bytes }) => {
     const pool = await rawPool();
     const { proxy, port, recorder } = await startProxy(cleanup, pool.port);
     const miner = await rawMiner(port);
     const upstream = await pool.socket();
+    const [sender, receiver] = from === 'miner' ? [miner, upstream] : [upstream, miner];
     await stallThenResume({
       proxy,
-      sender: miner,
-      receiver: upstream,
-      total: 200 * MiB,
-      buffered: () => proxy.connections()[0]?.bufferedToPool ?? Infinity,
+      sender,
+      receiver,
+      total: mb * MiB,
+      buffered: () => proxy.connections()[0]?.[buffered] ?? Infinity,
     });
-    upstream.end();
+    receiver.end();
     await waitUntil(() => recorder.closed().length === 1, 'connection.closed', 30_000);
-    expect(recorder.closed()[0]).toMatchObject({ reason: 'end', side: 'miner', bytesMinerToPool: 200 * MiB });
-  });
-
-  it('stops reading from the pool while the miner does not read, holds under 1 MiB, then delivers all 64 MB', async () => {
-    const pool = await rawPool();
-    const { proxy, port, recorder } = await startProxy(cleanup, pool.port);
-    const miner = await rawMiner(port);
-    const upstream = await pool.socket();
-    await stallThenResume({
-      proxy,
-      sender: upstream,
-      receiver: miner,
-      total: 64 * MiB,
-      buffered: () => proxy.connections()[0]?.bufferedToMiner ?? Infinity,
-    });
-    miner.end();
-    await waitUntil(() => recorder.closed().length === 1, 'connection.closed', 30_000);
-    expect(recorder.closed()[0]).toMatchObject({ reason: 'end', side: 'pool', bytesPoolToMiner: 64 * MiB });
+    expect(recorder.closed()[0]).toMatchObject({ reason: 'end', side: from, [bytes]: mb * MiB });
   });
 });

@@ -13,19 +13,11 @@ export interface StatusPool {
   lastConnectAt: string | null;
 }
 
-export interface StatusConnection {
-  connectionId: number;
-  worker: string | null;
-  remoteAddress: string;
+/** The collector's snapshot as JSON: times as ISO strings, the remote port left out. */
+export type StatusConnection = Omit<ConnectionStatus, 'remotePort' | 'connectedSince' | 'lastShareAt'> & {
   connectedSince: string;
-  bytesSent: number;
-  bytesReceived: number;
-  submits: number;
-  accepted: number;
-  rejected: number;
-  currentDifficulty: number | null;
   lastShareAt: string | null;
-}
+};
 
 export interface StatusBody {
   version: string;
