@@ -35,4 +35,4 @@ export type {
   ProxyEventListener,
 } from './events';
 export type { ConnectionLabels } from './labels';
-export type { Config } from '@stratum-relay/config';
+export type { PoolSpec, PoolScheme } from './pool';
