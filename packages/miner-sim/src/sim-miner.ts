@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { difficultyToTarget, parseNotifyParams } from '@stratum-relay/work';
 import { mulberry32 } from '@stratum-relay/prng';
-import { LineSplitter, type LineSink } from '@stratum-relay/proxy-core';
+import { LineSplitter, type LineSink } from '@stratum-relay/stratum-wire';
 import { backoffDelay } from './backoff';
 import { FaultPlan, type FaultMode, type FaultSpec } from './fault-plan';
 import type { HashScheduler, HashTask } from './hash-scheduler';

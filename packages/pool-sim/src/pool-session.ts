@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '@stratum-relay/logger';
-import { LineSplitter } from '@stratum-relay/proxy-core';
+import { LineSplitter } from '@stratum-relay/stratum-wire';
 import type { JsonRpcId } from '@stratum-relay/shared-types';
 import { NO_FAULT, type AnswerPlan, type ChaosPlanner } from './chaos-planner';
 import type { JobBook } from './job-book';

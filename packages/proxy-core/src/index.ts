@@ -8,9 +8,9 @@ export type {
   UpstreamConnector,
 } from './proxy-server';
 export { ProxyEventBus } from './event-bus';
-/** The shared Stratum framing: zero-copy newline splitting with a hard line cap (the relay's observer and both simulators use it). */
-export { LineSplitter } from './line-splitter';
-export type { LineSink } from './line-splitter';
+/** The Stratum framing the observer uses, re-exported from stratum-wire where it lives (zero-copy newline splitting with a hard line cap). */
+export { LineSplitter } from '@stratum-relay/stratum-wire';
+export type { LineSink } from '@stratum-relay/stratum-wire';
 export { StratumParser } from './stratum-parser';
 export type { LineObserver, StratumParserOptions } from './stratum-parser';
 export { ProxyCoreError } from './errors';

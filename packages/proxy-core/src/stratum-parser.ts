@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Direction } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from './event-bus';
-import { LineSplitter, type LineSink } from './line-splitter';
+import { LineSplitter, type LineSink } from '@stratum-relay/stratum-wire';
 import { EMPTY_PARAMS, classifyStratumMessage, createClassifiedMessage, type ClassifiedMessage } from './stratum-message';
 
 /** The one small interface every parser implementation sits behind. */
