@@ -23,6 +23,8 @@ Options:
   --profile NAME           easy | realistic | chaos (default easy)
   --difficulty D           share difficulty, fractions allowed (e.g. 0.0001)
   --extranonce1-size N     extranonce1 bytes, 1-16 (default 4)
+  --extranonce1-prefix HEX every extranonce1 starts with these hex digits, leaving at least
+                           one byte free (tells pools apart in failover tests)
   --extranonce2-size N     extranonce2 bytes, 1-16 (default 4)
   --job-interval DUR       new job every DUR, 0 = never (e.g. 30s, 500ms; plain number = ms)
   --tip-interval DUR       new block every DUR, 0 = only via POST /advance-tip
@@ -30,7 +32,11 @@ Options:
   --target-share-interval DUR   vardiff's target time between shares (default 5s)
   --seed N                 seed of every pseudo-random choice (default 1)
   --password PASS          require this password in mining.authorize
-  --control-port PORT      serve GET /stats, POST /advance-tip, GET /healthz on this port
+  --name NAME              label reported in GET /stats and in logs
+  --control-port PORT      serve the control API on this port: GET /stats, GET /healthz,
+                           POST /advance-tip, /rotate-job, /difficulty?value=D[&worker=W],
+                           faults POST /sessions/kill, /blackhole?on=true|false,
+                           /pause-reading?on=true|false
   --stats-file PATH        write the final stats as JSON here on exit
   --log-level LEVEL        ${LOG_LEVELS.join(' | ')} (default info)
   -h, --help               show this help
@@ -77,6 +83,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
         profile: { type: 'string' },
         difficulty: { type: 'string' },
         'extranonce1-size': { type: 'string' },
+        'extranonce1-prefix': { type: 'string' },
+        name: { type: 'string' },
         'extranonce2-size': { type: 'string' },
         'job-interval': { type: 'string' },
         'tip-interval': { type: 'string' },
@@ -111,6 +119,17 @@ export function parseCli(argv: readonly string[]): CliCommand {
   }
   if (v.difficulty !== undefined) options.difficulty = parsePositive('difficulty', v.difficulty);
   if (v['extranonce1-size'] !== undefined) options.extranonce1Size = parseInteger('extranonce1-size', v['extranonce1-size'], 1, 16);
+  if (v['extranonce1-prefix'] !== undefined) {
+    // The length limit depends on --extranonce1-size; the pool's option check reports it.
+    if (!/^[0-9a-fA-F]+$/.test(v['extranonce1-prefix'])) {
+      throw new CliUsageError(`--extranonce1-prefix: expected hex digits, got "${v['extranonce1-prefix']}"`);
+    }
+    options.extranonce1Prefix = v['extranonce1-prefix'];
+  }
+  if (v.name !== undefined) {
+    if (v.name.trim() === '') throw new CliUsageError('--name: must not be empty');
+    options.name = v.name;
+  }
   if (v['extranonce2-size'] !== undefined) options.extranonce2Size = parseInteger('extranonce2-size', v['extranonce2-size'], 1, 16);
   if (v['job-interval'] !== undefined) options.jobIntervalMs = parseDuration('job-interval', v['job-interval']);
   if (v['tip-interval'] !== undefined) options.tipIntervalMs = parseDuration('tip-interval', v['tip-interval']);

@@ -9,7 +9,12 @@ export interface ControlTarget {
   advanceTip(): void;
   rotateJob(): void;
   setDifficulty(worker: string | undefined, difficulty: number): void;
+  killSessions(): number;
+  setBlackhole(on: boolean): void;
+  setPauseReading(on: boolean): void;
 }
+
+const PATHS = ['/healthz', '/stats', '/advance-tip', '/rotate-job', '/difficulty', '/sessions/kill', '/blackhole', '/pause-reading'];
 
 export interface ControlServer {
   readonly address: { host: string; port: number };
@@ -20,6 +25,17 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The `on` query switch of a fault route: exactly `true` or `false`, else null. */
+function onOff(url: URL): boolean | null {
+  const raw = url.searchParams.get('on');
+  return raw === 'true' ? true : raw === 'false' ? false : null;
+}
+
+function badSwitch(res: ServerResponse, url: URL): void {
+  const raw = url.searchParams.get('on');
+  send(res, 400, { error: `query "on" must be true or false, got ${raw === null ? 'nothing' : JSON.stringify(raw)}` });
 }
 
 function route(target: ControlTarget, req: IncomingMessage, res: ServerResponse): void {
@@ -42,8 +58,22 @@ function route(target: ControlTarget, req: IncomingMessage, res: ServerResponse)
       target.setDifficulty(url.searchParams.get('worker') ?? undefined, d);
       return send(res, 200, { ok: true, difficulty: d });
     }
+    case 'POST /sessions/kill':
+      return send(res, 200, { ok: true, killed: target.killSessions() });
+    case 'POST /blackhole': {
+      const on = onOff(url);
+      if (on === null) return badSwitch(res, url);
+      target.setBlackhole(on);
+      return send(res, 200, { ok: true, blackhole: on });
+    }
+    case 'POST /pause-reading': {
+      const on = onOff(url);
+      if (on === null) return badSwitch(res, url);
+      target.setPauseReading(on);
+      return send(res, 200, { ok: true, pausedReading: on });
+    }
     default: {
-      const known = ['/healthz', '/stats', '/advance-tip', '/rotate-job', '/difficulty'].includes(url.pathname);
+      const known = PATHS.includes(url.pathname);
       return send(res, known ? 405 : 404, { error: known ? 'method not allowed' : 'not found' });
     }
   }
@@ -51,7 +81,9 @@ function route(target: ControlTarget, req: IncomingMessage, res: ServerResponse)
 
 /**
  * The small control HTTP API of the simulator: `GET /stats`, `GET /healthz`,
- * `POST /advance-tip`, `POST /rotate-job`, `POST /difficulty?value=D[&worker=W]`.
+ * `POST /advance-tip`, `POST /rotate-job`, `POST /difficulty?value=D[&worker=W]`, and the
+ * failover faults `POST /sessions/kill`, `POST /blackhole?on=true|false`,
+ * `POST /pause-reading?on=true|false`.
  */
 export async function startControlServer(target: ControlTarget, host: string, port: number): Promise<ControlServer> {
   const server = createServer((req, res) => {

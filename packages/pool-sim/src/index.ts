@@ -3,7 +3,7 @@ export type { ListenAddress } from './pool-sim';
 export { PROFILES } from './profiles';
 export type { PoolSimOptions, ProfileName, LogLevel } from './options';
 export type { ChaosOptions } from './chaos-planner';
-export type { PoolStats, WorkerStats, ShareOutcome } from './stats-book';
+export type { PoolStats, PoolFaults, WorkerStats, ShareOutcome } from './stats-book';
 export type { ShareEvent, SessionCapture } from './pool-session';
 export { REJECT_REASONS, REJECT_CODES, rejectReasonForCode } from './reject-reason';
 export type { RejectReason } from './reject-reason';

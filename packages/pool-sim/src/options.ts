@@ -12,6 +12,11 @@ export interface PoolSimOptions {
   /** Starting (and, without vardiff, fixed) share difficulty; fractions far below 1 are fine. */
   difficulty: number;
   extranonce1Size: number;
+  /**
+   * Hex digits every extranonce1 of this pool starts with ('' = none), so tests running several
+   * pools tell from a miner's extranonce1 which pool it is on. Leaves at least one byte free.
+   */
+  extranonce1Prefix: string;
   extranonce2Size: number;
   /** A new job (same tip, new ntime and coinbase tag) every this many ms; 0 = never. */
   jobIntervalMs: number;
@@ -48,6 +53,8 @@ export interface PoolSimOptions {
   logLevel: LogLevel;
   /** Host of the control HTTP server (controlListen). */
   controlHost: string;
+  /** A label for this instance, reported in stats and logs (null = unnamed). */
+  name: string | null;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

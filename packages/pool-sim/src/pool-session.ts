@@ -9,7 +9,7 @@ import type { PoolSimOptions } from './options';
 import { REJECT_CODES, type RejectReason } from './reject-reason';
 import { SessionJobs } from './session-jobs';
 import { judgeShare, type Judgement } from './share-judge';
-import type { ShareOutcome, StatsBook } from './stats-book';
+import type { PoolFaults, ShareOutcome, StatsBook } from './stats-book';
 import { parseSubmitParams } from './submit-params';
 import type { Vardiff } from './vardiff';
 import { acceptLine, errorLine, notificationLine, resultLine } from './wire';
@@ -42,6 +42,8 @@ export interface SessionHost {
   readonly jobs: JobBook;
   readonly stats: StatsBook;
   readonly logger: Logger;
+  /** The pool's switchable faults; the pool flips them, sessions read them. */
+  readonly faults: Readonly<PoolFaults>;
   /** Called with each final share outcome; builds the event only if someone listens. */
   onShare(event: () => ShareEvent): void;
   onClose(session: PoolSession): void;
@@ -102,6 +104,8 @@ export class PoolSession {
       },
     });
     socket.setNoDelay(true);
+    // Paused before the 'data' listener goes on, so a session born during pause-reading reads nothing.
+    if (host.faults.pausedReading) socket.pause();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => host.logger.debug({ sessionId: id, err: err.message }, 'session socket error'));
     socket.on('close', () => this.onSocketClose());
@@ -157,6 +161,16 @@ export class PoolSession {
     if (next !== null) this.setDifficulty(next);
   }
 
+  /**
+   * Stop or restart reading the socket. Paused, the readable side fills to its high-water mark,
+   * then Node stops reading the fd: the kernel buffers fill and the miner's writes back up.
+   */
+  setReading(on: boolean): void {
+    if (this.closed) return;
+    if (on) this.socket.resume();
+    else this.socket.pause();
+  }
+
   /** Close the connection and count any answer still waiting as dropped. */
   destroy(): void {
     this.socket.destroy();
@@ -168,6 +182,12 @@ export class PoolSession {
   private onData(chunk: Buffer): void {
     this.host.stats.bytesReceived += chunk.length;
     this.received?.push(chunk);
+    if (this.host.faults.blackhole) {
+      // Read and discard. Forgetting any partial line means that once the blackhole lifts,
+      // the session answers lines that start after it (a tail cut in half is malformed).
+      this.splitter.reset();
+      return;
+    }
     this.splitter.push(chunk);
   }
 
@@ -407,7 +427,8 @@ export class PoolSession {
 
   private write(buf: Buffer): boolean {
     const s = this.socket;
-    if (this.closed || s.destroyed || !s.writable) return false;
+    // A blackholed pool writes nothing at all: no answers, jobs, difficulty or reconnects.
+    if (this.closed || s.destroyed || !s.writable || this.host.faults.blackhole) return false;
     if (s.writableLength > MAX_WRITE_BUFFER) {
       this.host.logger.debug({ sessionId: this.id }, 'miner stopped reading: closing');
       this.destroy();

@@ -13,7 +13,7 @@ import { JobFactory, type PoolJob } from './job-factory';
 import type { PoolSimOptions } from './options';
 import { PoolSession, type SessionCapture, type SessionHost, type ShareEvent } from './pool-session';
 import { resolveOptions } from './resolve-options';
-import { StatsBook, type PoolStats } from './stats-book';
+import { StatsBook, type PoolFaults, type PoolStats } from './stats-book';
 import { Vardiff } from './vardiff';
 
 /** 3.125 BTC: the block subsidy since the 2024 halving; only the look matters. */
@@ -46,6 +46,8 @@ export class PoolSim {
   private readonly factory: JobFactory;
   private readonly allocator: ExtranonceAllocator;
   private readonly sessions = new Set<PoolSession>();
+  /** Shared with every session through the host: flipping a field reaches them all at once. */
+  private readonly faults: PoolFaults = { blackhole: false, pausedReading: false };
   private readonly closedCaptures: SessionCapture[] = [];
   private readonly host: SessionHost;
   private server: Server | null = null;
@@ -64,10 +66,10 @@ export class PoolSim {
     // Logs go to stderr: stdout carries only the "listening" line that scripts wait for.
     this.logger =
       logger ??
-      createLogger({ level: o.logLevel, format: 'json', destination: pino.destination({ dest: 2, sync: true }) }).child({
-        component: 'pool-sim',
-      });
-    this.allocator = new ExtranonceAllocator(o.extranonce1Size, deriveSeed(o.seed, 0xe1));
+      createLogger({ level: o.logLevel, format: 'json', destination: pino.destination({ dest: 2, sync: true }) }).child(
+        o.name === null ? { component: 'pool-sim' } : { component: 'pool-sim', pool: o.name },
+      );
+    this.allocator = new ExtranonceAllocator(o.extranonce1Size, deriveSeed(o.seed, 0xe1), o.extranonce1Prefix);
     this.chain = new SimulatedChain(mulberry32(deriveSeed(o.seed, 0xc4a1)), o.startHeight, o.txCount);
     this.factory = new JobFactory({
       extranonceSize: o.extranonce1Size + o.extranonce2Size,
@@ -83,6 +85,7 @@ export class PoolSim {
       jobs: this.jobs,
       stats: this.stats_,
       logger: this.logger,
+      faults: this.faults,
       nowMs: () => Date.now(),
       // Build the payload only when someone listens (most runs have no listener).
       onShare: (make: () => ShareEvent) => {
@@ -116,7 +119,7 @@ export class PoolSim {
     return { host: addr.address, port: addr.port };
   }
 
-  /** Serve `GET /stats`, `POST /advance-tip`, `GET /healthz` over HTTP on `port` (0 = ephemeral). */
+  /** Serve the control HTTP API (see startControlServer) on `port` (0 = ephemeral). */
   async controlListen(port = 0): Promise<ListenAddress> {
     if (this.control !== null) throw new PoolSimError('SRL_ERR_POOL_SIM_LISTEN', 'control server already listening');
     this.control = await startControlServer(this, this.options.controlHost, port);
@@ -142,8 +145,10 @@ export class PoolSim {
     const tip = this.chain.tip;
     const current = this.jobs.current;
     return this.stats_.snapshot({
+      name: this.options.name,
       tip: { height: tip.height, prevhash: tip.prevhash },
       jobs: { created: this.jobSerial, current: current === null ? null : current.job.jobId },
+      faults: this.faults,
     });
   }
 
@@ -187,6 +192,40 @@ export class PoolSim {
     for (const s of this.sessions) {
       if (worker === undefined || s.authorizedWorkers.has(worker)) s.setDifficulty(d);
     }
+  }
+
+  /**
+   * Fault: drop every open miner session at once (each socket is destroyed, answers still
+   * waiting count as dropped), like a pool process that restarts. Returns how many were dropped.
+   * The listener stays open, so miners can reconnect at once.
+   */
+  killSessions(): number {
+    const open = [...this.sessions];
+    for (const s of open) s.destroy();
+    this.logger.info({ killed: open.length }, 'fault: every session killed');
+    return open.length;
+  }
+
+  /**
+   * Fault: while on, the pool still accepts TCP connections but answers nothing on any session,
+   * new or existing: what it reads is discarded and nothing is written (no answers, jobs,
+   * difficulty). Off, sessions answer lines that start after that again.
+   */
+  setBlackhole(on: boolean): void {
+    if (this.faults.blackhole === on) return;
+    this.faults.blackhole = on;
+    this.logger.info({ on }, 'fault: blackhole');
+  }
+
+  /**
+   * Fault: while on, no session reads its socket (socket.pause()), including sessions that
+   * connect meanwhile, so the kernel buffers fill and miners see backpressure. Off resumes them.
+   */
+  setPauseReading(on: boolean): void {
+    if (this.faults.pausedReading === on) return;
+    this.faults.pausedReading = on;
+    for (const s of this.sessions) s.setReading(!on);
+    this.logger.info({ on }, 'fault: pause reading');
   }
 
   private onConnection(socket: Socket): void {

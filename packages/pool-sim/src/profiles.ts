@@ -10,6 +10,7 @@ const BASE: Readonly<PoolSimOptions> = Object.freeze({
   profile: 'easy',
   difficulty: 0.00001,
   extranonce1Size: 4,
+  extranonce1Prefix: '',
   extranonce2Size: 4,
   jobIntervalMs: 30_000,
   tipIntervalMs: 0,
@@ -32,6 +33,7 @@ const BASE: Readonly<PoolSimOptions> = Object.freeze({
   captureBytes: false,
   logLevel: 'silent',
   controlHost: '127.0.0.1',
+  name: null,
 } satisfies PoolSimOptions);
 
 /** Named option sets; explicit options override them. */

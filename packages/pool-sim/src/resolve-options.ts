@@ -1,5 +1,6 @@
 import type { ChaosOptions } from './chaos-planner';
 import { InvalidOptionError } from './errors';
+import { checkExtranonce1Prefix } from './extranonce-allocator';
 import { LOG_LEVELS, type PoolSimOptions, type ProfileName } from './options';
 import { PROFILES } from './profiles';
 
@@ -59,6 +60,11 @@ export function resolveOptions(partial: Partial<PoolSimOptions> = {}): Readonly<
   if (o.minDifficulty > o.maxDifficulty) throw new InvalidOptionError('minDifficulty must not exceed maxDifficulty');
   checkInt('extranonce1Size', o.extranonce1Size, 1, 16);
   checkInt('extranonce2Size', o.extranonce2Size, 1, 16);
+  if (typeof o.extranonce1Prefix !== 'string') throw new InvalidOptionError('extranonce1Prefix must be a hex string');
+  checkExtranonce1Prefix(o.extranonce1Prefix, o.extranonce1Size);
+  if (o.name !== null && (typeof o.name !== 'string' || o.name.length === 0)) {
+    throw new InvalidOptionError('name must be a non-empty string or null');
+  }
   checkInt('jobIntervalMs', o.jobIntervalMs, 0, 2 ** 31 - 1);
   checkInt('tipIntervalMs', o.tipIntervalMs, 0, 2 ** 31 - 1);
   checkInt('targetShareIntervalMs', o.targetShareIntervalMs, 1, 2 ** 31 - 1);
@@ -79,6 +85,7 @@ export function resolveOptions(partial: Partial<PoolSimOptions> = {}): Readonly<
   return Object.freeze({
     ...o,
     nbits: o.nbits.toLowerCase(),
+    extranonce1Prefix: o.extranonce1Prefix.toLowerCase(),
     allowlist: o.allowlist === null ? null : Object.freeze([...o.allowlist]),
     chaos: o.chaos === null ? null : Object.freeze({ ...o.chaos }),
   });

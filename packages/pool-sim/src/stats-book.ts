@@ -12,6 +12,8 @@ export interface WorkerStats {
 
 /** The pool's ground truth, as served by `pool.stats()` and `GET /stats`. */
 export interface PoolStats {
+  /** The instance's `name` option (null when unnamed), to tell pools apart. */
+  name: string | null;
   workers: Record<string, WorkerStats>;
   totals: WorkerStats;
   sessions: { open: number; total: number };
@@ -24,6 +26,16 @@ export interface PoolStats {
   blockCandidates: number;
   tip: { height: number; prevhash: string };
   jobs: { created: number; current: string | null };
+  /** Faults switched on through the control API (or the PoolSim methods) right now. */
+  faults: PoolFaults;
+}
+
+/** The switchable faults of a pool, for failover tests. */
+export interface PoolFaults {
+  /** Connections are accepted, but nothing is read into the state machine and nothing is written. */
+  blackhole: boolean;
+  /** No session reads its socket, so the kernel buffers fill and miners see backpressure. */
+  pausedReading: boolean;
 }
 
 export type ShareOutcome = 'accepted' | RejectReason | 'dropped';
@@ -85,8 +97,9 @@ export class StatsBook {
   }
 
   /** A deep copy, safe to keep or serialize. */
-  snapshot(extra: Pick<PoolStats, 'tip' | 'jobs'>): PoolStats {
+  snapshot(extra: Pick<PoolStats, 'name' | 'tip' | 'jobs' | 'faults'>): PoolStats {
     return {
+      name: extra.name,
       // fromEntries defines own properties, so a worker named "__proto__" is just a key.
       workers: Object.fromEntries([...this.workers].map(([k, v]) => [k, copyWorker(v)])),
       totals: copyWorker(this.totals),
@@ -97,6 +110,7 @@ export class StatsBook {
       blockCandidates: this.blockCandidates,
       tip: { ...extra.tip },
       jobs: { ...extra.jobs },
+      faults: { ...extra.faults },
     };
   }
 }

@@ -18,18 +18,36 @@ function runToEnd(args: string[]): { code: number | null; stdout: string; stderr
   }
 }
 
+/** The Stratum and control ports from the program's "listening" line. */
+async function listeningPorts(child: ChildProcess): Promise<[number, number]> {
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${String(code)}`)));
+  });
+  const m = /^pool-sim listening on 127\.0\.0\.1:(\d+) \(control on http:\/\/127\.0\.0\.1:(\d+)\)$/.exec(line);
+  if (m === null) throw new Error(`unexpected first line: ${line}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
 describe('parseCli', () => {
   it('maps every flag to an option', () => {
     const cmd = parseCli([
       '--host', '0.0.0.0', '--port', '0', '--profile', 'realistic', '--difficulty', '0.0001',
       '--extranonce1-size', '8', '--extranonce2-size', '2', '--job-interval', '30s', '--tip-interval', '2m',
       '--no-vardiff', '--seed', '7', '--control-port', '9334', '--stats-file', 'out.json', '--log-level', 'warn',
+      '--extranonce1-prefix', 'B1', '--name', 'backup',
     ]);
     expect(cmd).toEqual({
       kind: 'run',
       options: {
         host: '0.0.0.0', port: 0, profile: 'realistic', difficulty: 0.0001, extranonce1Size: 8, extranonce2Size: 2,
         jobIntervalMs: 30_000, tipIntervalMs: 120_000, vardiff: false, seed: 7, logLevel: 'warn',
+        extranonce1Prefix: 'B1', name: 'backup',
       },
       controlPort: 9334,
       statsFile: 'out.json',
@@ -44,6 +62,8 @@ describe('parseCli', () => {
     [['--job-interval', 'soon']],
     [['--log-level', 'loud']],
     [['positional']],
+    [['--extranonce1-prefix', 'xyz']],
+    [['--name', ' ']],
   ])('rejects %j with SRL_ERR_POOL_SIM_CLI', (args) => {
     expect(() => parseCli(args)).toThrow(expect.objectContaining({ code: 'SRL_ERR_POOL_SIM_CLI' }));
   });
@@ -83,6 +103,29 @@ describe('pool-sim program (built bin)', () => {
     expect(r.stderr).toContain('--port');
     expect(r.stderr).toContain('pool-sim --help');
     expect(runToEnd(['--what']).code).toBe(2);
+    // The prefix is valid hex but leaves no byte of a 1-byte extranonce1 free: the options check says so.
+    const tooLong = runToEnd(['--extranonce1-size', '1', '--extranonce1-prefix', 'ab']);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain('extranonce1Prefix');
+  });
+
+  it('gives extranonce1 values with its prefix, reports its name and kills sessions through POST /sessions/kill', async () => {
+    const child = spawn(process.execPath, [BIN, '--port', '0', '--control-port', '0', '--log-level', 'silent', '--name', 'backup', '--extranonce1-prefix', 'b1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    const [port, controlPort] = await listeningPorts(child);
+    const client = await StratumTestClient.connect(port);
+    try {
+      expect((await client.handshake('w')).extranonce1).toMatch(/^b1[0-9a-f]{6}$/);
+      const stats = (await (await fetch(`http://127.0.0.1:${controlPort}/stats`)).json()) as { name: string };
+      expect(stats.name).toBe('backup');
+      const kill = await fetch(`http://127.0.0.1:${controlPort}/sessions/kill`, { method: 'POST' });
+      expect(await kill.json()).toEqual({ ok: true, killed: 1 });
+      await new Promise<void>((resolve) => (client.closed ? resolve() : client.socket.once('close', () => resolve())));
+    } finally {
+      await client.close();
+    }
   });
 
   it('serves miners, reports on its control port and writes the stats file on SIGTERM', async () => {
@@ -91,21 +134,11 @@ describe('pool-sim program (built bin)', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const nl = out.indexOf('\n');
-        if (nl !== -1) resolve(out.slice(0, nl));
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${String(code)}`)));
-    });
-    const m = /^pool-sim listening on 127\.0\.0\.1:(\d+) \(control on http:\/\/127\.0\.0\.1:(\d+)\)$/.exec(line);
-    expect(m).not.toBeNull();
-    const client = await StratumTestClient.connect(Number(m![1]));
+    const [port, controlPort] = await listeningPorts(child);
+    const client = await StratumTestClient.connect(port);
     try {
       await client.handshake('cli-worker');
-      const res = await fetch(`http://127.0.0.1:${m![2]}/stats`);
+      const res = await fetch(`http://127.0.0.1:${controlPort}/stats`);
       const stats = (await res.json()) as { sessions: { open: number } };
       expect(stats.sessions.open).toBe(1);
     } finally {

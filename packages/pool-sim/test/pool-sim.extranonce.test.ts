@@ -39,6 +39,41 @@ describe('extranonce1 allocation', () => {
     expect(new ExtranonceAllocator(4, 1).next()).not.toBe(new ExtranonceAllocator(4, 2).next());
   });
 
+  it('starts every value with the configured prefix and still never repeats one before the free space is exhausted', () => {
+    const seed = 0x5eed;
+    const alloc = new ExtranonceAllocator(3, seed, 'B');
+    const seen = new Set<string>();
+    for (let i = 0; i < 16 ** 5; i++) {
+      const v = alloc.next();
+      if (!/^b[0-9a-f]{5}$/.test(v)) throw new Error(`bad value ${v} (seed ${seed})`);
+      seen.add(v);
+    }
+    expect(seen.size).toBe(16 ** 5);
+  });
+
+  it('hands out the same values as before when the prefix is empty', () => {
+    const a = new ExtranonceAllocator(4, 77);
+    const b = new ExtranonceAllocator(4, 77, '');
+    for (let i = 0; i < 100; i++) expect(b.next()).toBe(a.next());
+  });
+
+  it('answers mining.subscribe with an extranonce1 that starts with the pool prefix, so two pools are told apart', async () => {
+    const { port: a } = await fx.pool({ extranonce1Prefix: 'a1' });
+    const { port: b } = await fx.pool({ extranonce1Prefix: 'B2', extranonce1Size: 8 });
+    const onA = await (await fx.client(a)).handshake('x');
+    const onB = await (await fx.client(b)).handshake('x');
+    expect(onA.extranonce1).toMatch(/^a1[0-9a-f]{6}$/);
+    expect(onB.extranonce1).toMatch(/^b2[0-9a-f]{14}$/);
+  });
+
+  it.each([
+    ['not hex', 4, 'xy'],
+    ['no byte left free', 4, 'abcdef1'],
+    ['a whole 1-byte extranonce1', 1, 'a'],
+  ])('refuses a prefix that is %s with a coded error', (_why, size, prefix) => {
+    expect(() => new ExtranonceAllocator(size, 1, prefix)).toThrow(expect.objectContaining({ code: 'SRL_ERR_POOL_SIM_OPTIONS' }));
+  });
+
   it('refuses sizes outside 1..16 with a coded error', () => {
     expect(() => new ExtranonceAllocator(0, 1)).toThrow(expect.objectContaining({ code: 'SRL_ERR_POOL_SIM_OPTIONS' }));
   });

@@ -21,9 +21,19 @@ describe('resolveOptions', () => {
     ['a port out of range', { port: 70_000 }],
     ['bad nbits', { nbits: 'xyz' }],
     ['an unknown profile', { profile: 'hard' as never }],
+    ['a non-hex extranonce1 prefix', { extranonce1Prefix: 'zz' }],
+    ['an extranonce1 prefix leaving no byte free', { extranonce1Size: 2, extranonce1Prefix: 'abc' }],
+    ['an empty name', { name: '' }],
     ['a chaos probability over 1', { chaos: { ...PROFILES.chaos.chaos!, dropProbability: 2 } }],
   ])('rejects %s with SRL_ERR_POOL_SIM_OPTIONS', (_name, opts) => {
     expect(() => resolveOptions(opts)).toThrow(expect.objectContaining({ code: 'SRL_ERR_POOL_SIM_OPTIONS' }));
+  });
+
+  it('keeps the name and lowercases the extranonce1 prefix', () => {
+    const o = resolveOptions({ name: 'primary', extranonce1Prefix: 'AB' });
+    expect(o.name).toBe('primary');
+    expect(o.extranonce1Prefix).toBe('ab');
+    expect(resolveOptions({}).name).toBeNull();
   });
 
   it('rejects a bad difficulty passed to setDifficulty with a coded error', () => {
