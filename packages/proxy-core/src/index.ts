@@ -8,6 +8,11 @@ export type {
   UpstreamConnector,
 } from './proxy-server';
 export { ProxyEventBus } from './event-bus';
+export { UpstreamPools, UpstreamPool } from './upstream/upstream-pools';
+export type { PoolState, AccountRewriteCounts } from './upstream/upstream-pools';
+export { dialPool } from './upstream/pool-dialer';
+export type { PoolDialer, PoolTlsOptions, DialedSocket } from './upstream/pool-dialer';
+export { upstreamFailureReason } from './upstream/failure-reason';
 /** The Stratum framing the observer uses, re-exported from stratum-wire where it lives (zero-copy newline splitting with a hard line cap). */
 export { LineSplitter } from '@stratum-relay/stratum-wire';
 export type { LineSink } from '@stratum-relay/stratum-wire';

@@ -1,18 +1,14 @@
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { CloseReason, CloseSide, Direction } from '@stratum-relay/shared-types';
+import type { CloseReason, CloseSide, Direction, UpstreamFailureReason } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from './event-bus';
 import type { LineObserver } from './stratum-parser';
-import { errorCode, errorLabel, upstreamFailureReason } from './upstream-failure-reason';
+import { errorCode, errorLabel, upstreamFailureReason } from './upstream/failure-reason';
+import { PoolWriter } from './upstream/pool-writer';
+import type { UpstreamPool, UpstreamPools } from './upstream/upstream-pools';
 
 /** Builds the observer (normally a StratumParser) that sees one direction's bytes after they were relayed. */
 export type ObserverFactory = (connectionId: number, direction: Direction, bus: ProxyEventBus) => LineObserver;
-
-/**
- * Opens the upstream socket. Defaults to `net.connect`; tests inject one to delay or withhold the
- * connect deterministically on loopback. The returned socket must emit 'connect' once connected.
- */
-export type UpstreamConnector = (options: net.TcpNetConnectOpts) => net.Socket;
 
 export interface ConnectionSnapshot {
   connectionId: number;
@@ -21,6 +17,8 @@ export interface ConnectionSnapshot {
   /** Wall-clock ms when the miner connected. */
   connectedAt: number;
   upstreamConnected: boolean;
+  /** Name of the pool relayed to now (or being connected), null before the first attempt. */
+  pool: string | null;
   bytesMinerToPool: number;
   bytesPoolToMiner: number;
   /** Bytes from the miner held by the proxy (pre-connect queue + socket buffers), not yet handed to the kernel. */
@@ -33,16 +31,23 @@ export interface ProxyConnectionOptions {
   readonly connectionId: number;
   /** The accepted miner socket (created with allowHalfOpen). */
   readonly miner: net.Socket;
-  readonly poolHost: string;
-  readonly poolPort: number;
+  /** The miner's address when it is not the socket's own (PROXY protocol). */
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  /** Bytes the miner sent before the connection was created (read during admission), relayed first. */
+  readonly initialBytes?: Buffer;
+  /** The pools to try, in order, and how to dial them. */
+  readonly upstreams: UpstreamPools;
   /** 0 disables. */
   readonly idleTimeoutMs: number;
+  /** Per pool: connect (and TLS handshake) deadline, and the deadline for the pool's first byte after the miner's first. */
   readonly upstreamConnectTimeoutMs: number;
   /** Miner bytes queued while the upstream connects; at this size the miner socket is paused. */
   readonly preConnectBufferBytes: number;
+  /** Cap of a held line tail in the per-pool account rewrite. */
+  readonly maxLineBytes: number;
   readonly bus: ProxyEventBus;
   readonly observerFactory: ObserverFactory;
-  readonly connect: UpstreamConnector;
   /** Called once, right after `connection.closed` was emitted. */
   readonly onClosed: (connection: ProxyConnection) => void;
 }
@@ -55,12 +60,27 @@ const NOOP_OBSERVER: LineObserver = {
 };
 
 /**
+ * Where the upstream side is:
+ * - connecting: a socket to `pools[attempt]` is opening; miner bytes queue in `pending`.
+ * - awaiting: connected, the pool has not sent a byte yet; miner bytes are relayed and also kept
+ *   in `sent`, so that if this pool fails now the same bytes can be delivered to the next one.
+ * - relaying: the pool has spoken; from here the connection is bound to it.
+ * - failed: every pool failed.
+ */
+type UpstreamPhase = 'connecting' | 'awaiting' | 'relaying' | 'failed';
+
+/**
  * One miner, one upstream socket, bytes relayed both ways untouched.
  *
  * Relay first, observe second: each received Buffer is written to the other socket as is (no copy,
  * no re-serialization), then counted, then handed to that direction's observer. Backpressure is
  * the stream's own: a `write` returning false pauses the source until the destination drains, so
  * what the proxy holds per direction stays near one highWaterMark plus one chunk.
+ *
+ * Failover inside the miner's connection: until a pool has sent its first byte, the miner has
+ * seen nothing from it, so a pool that refuses, times out, resets or stays silent is replaced by
+ * the next one and the miner's bytes are delivered there in order; the miner only sees a slower
+ * subscribe answer. Once the pool has spoken the connection is bound to it.
  */
 export class ProxyConnection {
   readonly connectionId: number;
@@ -73,24 +93,34 @@ export class ProxyConnection {
 
   private readonly startedAt: number;
   private readonly miner: net.Socket;
-  private readonly pool: net.Socket;
+  private pool: net.Socket | null = null;
+  private writer: PoolWriter | null = null;
   private readonly bus: ProxyEventBus;
   private readonly toPoolObserver: LineObserver;
   private readonly toMinerObserver: LineObserver;
-  private readonly poolHost: string;
-  private readonly poolPort: number;
+  private readonly upstreams: UpstreamPools;
+  private readonly plan: UpstreamPool[];
+  private attempt = -1;
+  private current: UpstreamPool | null = null;
+  /** True while `current.miners` counts this connection. */
+  private countedOnPool = false;
+  private phase: UpstreamPhase = 'connecting';
   private readonly idleTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly preConnectBufferBytes: number;
+  private readonly maxLineBytes: number;
   private readonly onClosed: (connection: ProxyConnection) => void;
 
-  private upstreamConnected = false;
-  private upstreamSettled = false;
   private connectStartedAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
-  /** Miner chunks received before the upstream connected, kept as the same Buffers. */
+  /** Miner chunks received while connecting, not yet relayed or observed (the same Buffers). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Miner chunks relayed to the current pool before it spoke (already observed). */
+  private sent: Buffer[] = [];
+  private sentBytes = 0;
   private pausedForConnect = false;
+  private minerHandler: ((chunk: Buffer) => void) | null = null;
 
   private minerEnded = false;
   private poolEnded = false;
@@ -114,13 +144,15 @@ export class ProxyConnection {
 
     this.connectionId = options.connectionId;
     this.bus = options.bus;
-    this.poolHost = options.poolHost;
-    this.poolPort = options.poolPort;
+    this.upstreams = options.upstreams;
+    this.plan = options.upstreams.plan();
     this.idleTimeoutMs = options.idleTimeoutMs;
+    this.connectTimeoutMs = options.upstreamConnectTimeoutMs;
     this.preConnectBufferBytes = options.preConnectBufferBytes;
+    this.maxLineBytes = options.maxLineBytes;
     this.onClosed = options.onClosed;
-    this.remoteAddress = miner.remoteAddress ?? '';
-    this.remotePort = miner.remotePort ?? 0;
+    this.remoteAddress = options.remoteAddress ?? miner.remoteAddress ?? '';
+    this.remotePort = options.remotePort ?? miner.remotePort ?? 0;
     this.connectedAt = Date.now();
     this.startedAt = performance.now();
 
@@ -145,11 +177,12 @@ export class ProxyConnection {
       miner.setTimeout(this.idleTimeoutMs);
       miner.on('timeout', this.onIdle);
     }
-    miner.on('data', this.onMinerDataBeforeConnect);
+    if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.onMinerDataBeforeConnect(options.initialBytes);
+    this.useMinerHandler(this.onMinerDataBeforeConnect);
     miner.on('end', this.onMinerEnd);
     miner.on('drain', this.onMinerDrain);
 
-    this.pool = this.openUpstream(options.connect, options.upstreamConnectTimeoutMs);
+    this.nextUpstream();
     if (miner.destroyed) {
       // The miner left between accept and here: 'close' may already be behind us.
       this.setCause('miner', 'reset', undefined);
@@ -157,27 +190,39 @@ export class ProxyConnection {
     }
   }
 
-  /** Proxy-decided end (drain deadline, shutdown): destroys both sockets; `connection.closed` follows. */
+  /** Proxy-decided end (drain deadline, shutdown, failback): destroys both sockets; `connection.closed` follows. */
   destroy(reason: CloseReason): void {
     this.setCause('proxy', reason, undefined);
     this.destroySockets();
+  }
+
+  /** Close so the miner reconnects to the preferred pool (see Failback). */
+  failback(): void {
+    this.destroy('failback');
   }
 
   get closed(): boolean {
     return this.finished;
   }
 
+  /** The pool this connection is relayed to (or connecting to), null before the first attempt and after it closed. */
+  get upstreamPool(): UpstreamPool | null {
+    return this.finished ? null : this.current;
+  }
+
   snapshot(): ConnectionSnapshot {
+    const pool = this.pool;
     return {
       connectionId: this.connectionId,
       remoteAddress: this.remoteAddress,
       remotePort: this.remotePort,
       connectedAt: this.connectedAt,
-      upstreamConnected: this.upstreamConnected,
+      upstreamConnected: this.phase === 'awaiting' || this.phase === 'relaying',
+      pool: this.current?.name ?? null,
       bytesMinerToPool: this.bytesMinerToPool,
       bytesPoolToMiner: this.bytesPoolToMiner,
-      bufferedToPool: this.pendingBytes + this.miner.readableLength + this.pool.writableLength,
-      bufferedToMiner: this.pool.readableLength + this.miner.writableLength,
+      bufferedToPool: this.pendingBytes + this.miner.readableLength + (pool?.writableLength ?? 0),
+      bufferedToMiner: (pool?.readableLength ?? 0) + this.miner.writableLength,
     };
   }
 
@@ -186,7 +231,9 @@ export class ProxyConnection {
   // HOT PATH: write the very Buffer we received, then count, then observe. Do not copy, decode
   // or re-serialize `chunk`, and keep this free of allocations when nobody listens.
   private readonly onMinerData = (chunk: Buffer): void => {
-    if (!this.pool.write(chunk)) this.miner.pause();
+    const pool = this.pool as net.Socket;
+    const writer = this.writer;
+    if (!(writer === null ? pool.write(chunk) : writer.write(chunk))) this.miner.pause();
     this.bytesMinerToPool += chunk.length;
     if (this.bus.hasListeners) this.emitBytes('miner_to_pool', chunk.length);
     try {
@@ -198,7 +245,7 @@ export class ProxyConnection {
 
   // HOT PATH: mirror of onMinerData.
   private readonly onPoolData = (chunk: Buffer): void => {
-    if (!this.miner.write(chunk)) this.pool.pause();
+    if (!this.miner.write(chunk)) (this.pool as net.Socket).pause();
     this.bytesPoolToMiner += chunk.length;
     if (this.bus.hasListeners) this.emitBytes('pool_to_miner', chunk.length);
     try {
@@ -208,76 +255,130 @@ export class ProxyConnection {
     }
   };
 
+  /** Miner data while the current pool has not spoken yet: relay, and keep for a possible failover. */
+  private readonly onMinerDataAwaiting = (chunk: Buffer): void => {
+    this.onMinerData(chunk);
+    this.keepSent(chunk);
+  };
+
+  /** The pool's first bytes: from now on this connection belongs to this pool. */
+  private readonly onPoolFirstData = (chunk: Buffer): void => {
+    const pool = this.pool as net.Socket;
+    pool.off('data', this.onPoolFirstData);
+    pool.on('data', this.onPoolData);
+    this.bindToPool();
+    this.onPoolData(chunk);
+  };
+
   private readonly onPoolDrain = (): void => {
     this.miner.resume();
   };
 
   private readonly onMinerDrain = (): void => {
-    this.pool.resume();
+    this.pool?.resume();
   };
 
   private emitBytes(direction: Direction, bytes: number): void {
     this.bus.emit({ type: 'bytes', connectionId: this.connectionId, t: performance.now(), direction, bytes });
   }
 
-  // ---- upstream connect -------------------------------------------------------------------
+  // ---- upstream connect and failover ---------------------------------------------------------
 
-  private openUpstream(connect: UpstreamConnector, timeoutMs: number): net.Socket {
+  /** Opens a socket to the next pool of the plan; closes the miner when none is left. */
+  private nextUpstream(): void {
+    this.attempt++;
+    const pool = this.plan[this.attempt];
+    if (pool === undefined) {
+      this.phase = 'failed';
+      this.setCause('proxy', 'upstream_failed', this.causeError);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.destroySockets();
+      return;
+    }
+    this.current = pool;
+    this.phase = 'connecting';
     this.connectStartedAt = performance.now();
-    let pool: net.Socket;
+    let socket: net.Socket;
+    let readyEvent: 'connect' | 'secureConnect';
     try {
-      pool = connect({ host: this.poolHost, port: this.poolPort, allowHalfOpen: true });
+      const dialed = this.upstreams.dial(pool);
+      socket = dialed.socket;
+      readyEvent = dialed.readyEvent;
     } catch (err) {
       // e.g. ERR_SOCKET_BAD_PORT is thrown synchronously: report it like an async failure.
-      pool = new net.Socket({ allowHalfOpen: true });
       process.nextTick(() => this.upstreamFailed(upstreamFailureReason(errorCode(err)), err));
+      return;
     }
-    pool.on('error', this.onPoolError);
-    pool.on('close', this.onPoolClose);
-    pool.on('connect', this.onUpstreamConnect);
-    pool.on('data', this.onPoolData);
-    pool.on('end', this.onPoolEnd);
-    pool.on('drain', this.onPoolDrain);
-    if (this.idleTimeoutMs > 0) pool.on('timeout', this.onIdle);
-    this.connectTimer = setTimeout(this.onConnectTimeout, timeoutMs);
-    return pool;
+    this.pool = socket;
+    this.writer = pool.spec.account === null ? null : new PoolWriter(socket, pool, this.maxLineBytes);
+    socket.on('error', this.onPoolError);
+    socket.on('close', this.onPoolClose);
+    socket.once(readyEvent, this.onUpstreamConnect);
+    socket.on('data', this.onPoolFirstData);
+    socket.on('end', this.onPoolEnd);
+    socket.on('drain', this.onPoolDrain);
+    if (this.idleTimeoutMs > 0) socket.on('timeout', this.onIdle);
+    this.startConnectTimer('timeout');
+  }
+
+  private startConnectTimer(reason: 'timeout' | 'no_answer'): void {
+    this.clearConnectTimer();
+    this.connectTimer = setTimeout(reason === 'timeout' ? this.onConnectTimeout : this.onAnswerTimeout, this.connectTimeoutMs);
   }
 
   private readonly onConnectTimeout = (): void => {
     this.connectTimer = undefined;
-    const err = Object.assign(new Error(`upstream connect timed out after ${Math.round(performance.now() - this.connectStartedAt)} ms`), {
-      code: 'ETIMEDOUT',
-    });
-    this.upstreamFailed('timeout', err);
+    const ms = Math.round(performance.now() - this.connectStartedAt);
+    this.upstreamFailed('timeout', Object.assign(new Error(`upstream connect timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
+  };
+
+  private readonly onAnswerTimeout = (): void => {
+    this.connectTimer = undefined;
+    // The miner spoke, the pool accepted the connection and said nothing: a black hole.
+    this.upstreamFailed('no_answer', new Error(`the pool sent nothing within ${this.connectTimeoutMs} ms of the miner's first bytes`));
   };
 
   private readonly onUpstreamConnect = (): void => {
-    if (this.upstreamSettled) return;
-    this.upstreamSettled = true;
+    if (this.phase !== 'connecting') return;
     this.clearConnectTimer();
     if (this.causeReason !== undefined) return; // the miner is already gone
-    this.upstreamConnected = true;
-    const pool = this.pool;
+    const pool = this.pool as net.Socket;
+    const upstream = this.current as UpstreamPool;
+    this.phase = 'awaiting';
+    upstream.miners++;
+    this.countedOnPool = true;
+    this.upstreams.reportUp(upstream);
     pool.setNoDelay(true);
     pool.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
     if (this.bus.hasListeners) {
+      const now = performance.now();
       this.bus.emit({
         type: 'upstream.connected',
         connectionId: this.connectionId,
-        t: performance.now(),
-        poolHost: this.poolHost,
-        poolPort: this.poolPort,
-        latencyMs: performance.now() - this.connectStartedAt,
+        t: now,
+        poolName: upstream.name,
+        poolHost: upstream.spec.host,
+        poolPort: upstream.spec.port,
+        poolPriority: upstream.priority,
+        attempt: this.attempt,
+        latencyMs: now - this.connectStartedAt,
       });
     }
-    // Flush what the miner sent meanwhile, in order, through the normal relay path.
     const miner = this.miner;
-    miner.off('data', this.onMinerDataBeforeConnect);
+    this.useMinerHandler(this.onMinerDataAwaiting);
+    // What an earlier pool got before it failed: already observed and counted, delivered again.
+    const writer = this.writer;
+    for (let i = 0; i < this.sent.length; i++) {
+      const chunk = this.sent[i] as Buffer;
+      if (writer === null) pool.write(chunk);
+      else writer.write(chunk);
+    }
+    // Then what the miner sent meanwhile, in order, through the normal relay path.
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    for (let i = 0; i < pending.length; i++) this.onMinerData(pending[i] as Buffer);
-    miner.on('data', this.onMinerData);
+    for (let i = 0; i < pending.length; i++) this.onMinerDataAwaiting(pending[i] as Buffer);
     if (this.pausedForConnect) {
       this.pausedForConnect = false;
       // If the flush filled the upstream buffer, 'drain' resumes the miner instead.
@@ -289,49 +390,117 @@ export class ProxyConnection {
   private readonly onMinerDataBeforeConnect = (chunk: Buffer): void => {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.preConnectBufferBytes && !this.pausedForConnect) {
+    if (this.pendingBytes + this.sentBytes >= this.preConnectBufferBytes && !this.pausedForConnect) {
       // Bounded memory: the kernel's receive buffer (and then TCP flow control) holds the rest.
       this.pausedForConnect = true;
       this.miner.pause();
     }
   };
 
-  private upstreamFailed(reason: ReturnType<typeof upstreamFailureReason>, err: unknown): void {
-    if (this.upstreamSettled) return;
-    this.upstreamSettled = true;
+  /**
+   * Keeps a relayed chunk until the pool speaks. Bounded: a miner that sends this much before the
+   * pool says anything is not speaking Stratum's request/answer rhythm; the connection commits to
+   * this pool rather than holding more (or pausing a relay that works).
+   */
+  private keepSent(chunk: Buffer): void {
+    if (this.phase !== 'awaiting') return;
+    this.sent.push(chunk);
+    this.sentBytes += chunk.length;
+    if (this.sentBytes >= this.preConnectBufferBytes) this.bindToPool();
+    else if (this.connectTimer === undefined) this.startConnectTimer('no_answer');
+  }
+
+  private bindToPool(): void {
+    if (this.phase !== 'awaiting') return;
     this.clearConnectTimer();
+    this.phase = 'relaying';
+    this.sent = [];
+    this.sentBytes = 0;
+    this.useMinerHandler(this.onMinerData);
+  }
+
+  /** Exactly one 'data' listener on the miner socket at any time, whichever phase installed it. */
+  private useMinerHandler(handler: (chunk: Buffer) => void): void {
+    const current = this.minerHandler;
+    if (current === handler) return;
+    if (current !== null) this.miner.off('data', current);
+    this.miner.on('data', handler);
+    this.minerHandler = handler;
+  }
+
+  /** The current pool failed before it spoke: try the next one, or close the miner after the last. */
+  private upstreamFailed(reason: UpstreamFailureReason, err: unknown): void {
+    if (this.phase !== 'connecting' && this.phase !== 'awaiting') return;
+    this.clearConnectTimer();
+    const upstream = this.current as UpstreamPool;
     const code = errorCode(err);
+    const message = err instanceof Error ? err.message : String(err);
+    this.upstreams.reportDown(upstream, reason, code !== undefined && !message.includes(code) ? `${code}: ${message}` : message);
+    this.abandonPoolSocket();
+    const failover = this.causeReason === undefined && this.attempt + 1 < this.plan.length;
     if (this.bus.hasListeners) {
       const now = performance.now();
       this.bus.emit({
         type: 'upstream.connect_failed',
         connectionId: this.connectionId,
         t: now,
-        poolHost: this.poolHost,
-        poolPort: this.poolPort,
+        poolName: upstream.name,
+        poolHost: upstream.spec.host,
+        poolPort: upstream.spec.port,
+        failover,
         reason,
         code,
-        message: err instanceof Error ? err.message : String(err),
+        message,
         latencyMs: now - this.connectStartedAt,
       });
     }
-    this.setCause('proxy', 'upstream_failed', errorLabel(err));
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.destroySockets();
+    this.causeError = errorLabel(err);
+    if (this.causeReason !== undefined) {
+      this.destroySockets();
+      return;
+    }
+    if (!failover) this.attempt = this.plan.length - 1;
+    // Miner bytes received while awaiting went to `sent` already; they wait for the next pool.
+    this.useMinerHandler(this.onMinerDataBeforeConnect);
+    // Paused by the abandoned socket's backpressure, whose 'drain' will never come.
+    if (!this.pausedForConnect) this.miner.resume();
+    this.nextUpstream();
+  }
+
+  /** Detach from a pool socket we give up on; its late events must not touch this connection. */
+  private abandonPoolSocket(): void {
+    const socket = this.pool;
+    if (this.countedOnPool) {
+      (this.current as UpstreamPool).miners--;
+      this.countedOnPool = false;
+    }
+    if (socket === null) return;
+    socket.removeAllListeners();
+    socket.on('error', ignoreError);
+    socket.destroy();
+    this.pool = null;
+    this.writer = null;
   }
 
   // ---- half-close, errors, close ----------------------------------------------------------
 
   private readonly onMinerEnd = (): void => {
     this.minerEnded = true;
+    // A miner that said all it will say gets no failover after this: the pool's silence or FIN
+    // may be its answer. (Before the connect, the FIN is forwarded after the held bytes.)
+    if (this.phase === 'awaiting') this.bindToPool();
     this.firstEndSide ??= 'miner';
     this.endObserver(this.toPoolObserver);
     // end() after the writes: the FIN goes out once what was written is flushed.
-    if (this.upstreamConnected) this.endPool();
+    if (this.phase === 'awaiting' || this.phase === 'relaying') this.endPool();
   };
 
   private readonly onPoolEnd = (): void => {
+    if (this.phase === 'awaiting' && !this.minerEnded) {
+      // A FIN before the first byte: this pool will never answer; the miner has seen nothing.
+      this.upstreamFailed('reset', new Error('the pool closed the connection before sending anything'));
+      return;
+    }
     this.poolEnded = true;
     this.firstEndSide ??= 'pool';
     this.endObserver(this.toMinerObserver);
@@ -341,7 +510,9 @@ export class ProxyConnection {
 
   private endPool(): void {
     this.poolEndSent = true;
-    this.pool.end();
+    const writer = this.writer;
+    if (writer !== null) writer.end();
+    else this.pool?.end();
   }
 
   private readonly onMinerError = (err: Error): void => {
@@ -350,8 +521,8 @@ export class ProxyConnection {
   };
 
   private readonly onPoolError = (err: Error): void => {
-    if (!this.upstreamSettled) {
-      this.upstreamFailed(upstreamFailureReason(errorCode(err)), err);
+    if (this.phase === 'connecting' || (this.phase === 'awaiting' && !this.minerEnded)) {
+      this.upstreamFailed(this.phase === 'awaiting' && errorCode(err) === undefined ? 'reset' : upstreamFailureReason(errorCode(err)), err);
       return;
     }
     this.setCause('pool', 'reset', errorLabel(err));
@@ -372,13 +543,17 @@ export class ProxyConnection {
         this.destroySockets();
       } else if (this.idleTimeoutMs > 0) {
         // The miner's idle timer is gone with it; keep the upstream's flush bounded in time.
-        this.pool.setTimeout(this.idleTimeoutMs);
+        this.pool?.setTimeout(this.idleTimeoutMs);
       }
     }
     this.maybeFinish();
   };
 
   private readonly onPoolClose = (): void => {
+    if ((this.phase === 'connecting' || (this.phase === 'awaiting' && !this.minerEnded)) && this.causeReason === undefined) {
+      this.upstreamFailed('reset', new Error('the pool closed the connection before sending anything'));
+      return;
+    }
     this.poolClosed = true;
     if (!this.minerClosed && this.causeReason === undefined && !(this.poolEnded && this.poolEndSent)) {
       this.setCause('pool', 'reset', undefined);
@@ -397,7 +572,9 @@ export class ProxyConnection {
   private destroySockets(): void {
     this.clearConnectTimer();
     this.miner.destroy();
-    this.pool.destroy();
+    if (this.pool !== null) this.pool.destroy();
+    else this.poolClosed = true; // no socket (every pool failed, or a dial threw): nothing to wait for
+    this.maybeFinish();
   }
 
   private clearConnectTimer(): void {
@@ -411,6 +588,10 @@ export class ProxyConnection {
     if (!this.minerClosed || !this.poolClosed || this.finished) return;
     this.finished = true;
     this.clearConnectTimer();
+    if (this.countedOnPool) {
+      (this.current as UpstreamPool).miners--;
+      this.countedOnPool = false;
+    }
     const now = performance.now();
     this.bus.emit({
       type: 'connection.closed',
@@ -422,6 +603,7 @@ export class ProxyConnection {
       side: this.causeSide ?? this.firstEndSide ?? 'proxy',
       reason: this.causeReason ?? (this.firstEndSide !== undefined ? 'end' : 'reset'),
       error: this.causeError,
+      poolName: this.phase === 'failed' ? null : (this.current?.name ?? null),
     });
     this.onClosed(this);
   }
@@ -446,3 +628,5 @@ export class ProxyConnection {
     }
   }
 }
+
+function ignoreError(): void {}

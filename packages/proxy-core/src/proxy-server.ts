@@ -1,18 +1,41 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Direction, RejectReason } from '@stratum-relay/shared-types';
+import type { Direction, PoolSpec, RejectReason } from '@stratum-relay/shared-types';
 import { ProxyCoreError } from './errors';
 import { ProxyEventBus } from './event-bus';
 import { ProxyConnection } from './proxy-connection';
-import type { ConnectionSnapshot, ObserverFactory, UpstreamConnector } from './proxy-connection';
+import type { ConnectionSnapshot, ObserverFactory } from './proxy-connection';
 import { StratumParser } from './stratum-parser';
+import { Failback } from './upstream/failback';
+import type { PoolDialer, PoolTlsOptions } from './upstream/pool-dialer';
+import { PoolProber } from './upstream/pool-prober';
+import { UpstreamPools } from './upstream/upstream-pools';
+
+/**
+ * Opens a plain TCP upstream socket (a test hook: delay or withhold the connect deterministically
+ * on loopback). The returned socket must emit 'connect' once connected. Prefer `dial` for new code.
+ */
+export type UpstreamConnector = (options: net.TcpNetConnectOpts) => net.Socket;
 
 export interface ProxyServerOptions {
   listenHost: string;
   /** 0 = ephemeral port (tests). */
   listenPort: number;
-  poolHost: string;
-  poolPort: number;
+  /** The pools in priority order (index 0 is the primary). Either this or poolHost/poolPort. */
+  pools?: readonly PoolSpec[];
+  /** One plain-TCP pool (the shortcut); ignored when `pools` is given. */
+  poolHost?: string;
+  poolPort?: number;
+  /** TLS settings for `stratum+ssl` pools. */
+  poolTls?: PoolTlsOptions;
+  /** Background Stratum probes of every pool, this often; undefined = no probes (tests of the relay alone). */
+  poolProbeIntervalMs?: number;
+  /** How long the preferred pool must be up before miners on lower-priority pools are moved back; null/undefined = never. */
+  failbackDelayMs?: number | null;
+  /** Miners moved back per second at most (default 20). */
+  failbackRate?: number;
+  /** Shown to pools in the probes' mining.subscribe. */
+  userAgent?: string;
   maxConnections: number;
   /** 0 disables. */
   idleTimeoutMs: number;
@@ -25,11 +48,13 @@ export interface ProxyServerOptions {
   preConnectBufferBytes: number;
   /** Observer per connection and direction. Default: a StratumParser reporting on `events`. */
   observerFactory?: ObserverFactory;
-  /** Opens upstream sockets. Default: `net.connect`. */
+  /** Opens plain upstream sockets (test hook, TCP pools only). Default: `net.connect`. */
   connect?: UpstreamConnector;
+  /** Opens upstream sockets (TCP or TLS). Default: the real dialer. Wins over `connect`. */
+  dial?: PoolDialer;
 }
 
-export type { ConnectionSnapshot, ObserverFactory, UpstreamConnector };
+export type { ConnectionSnapshot, ObserverFactory };
 
 export interface DrainResult {
   /** Connections that ended by themselves before the deadline. */
@@ -41,7 +66,20 @@ export interface DrainResult {
 /** Process-unique, increasing connection ids (several servers in one process never share one). */
 let nextConnectionId = 1;
 
-const defaultConnect: UpstreamConnector = (options) => net.connect(options);
+const DEFAULT_FAILBACK_RATE = 20;
+
+function poolsOf(options: ProxyServerOptions): readonly PoolSpec[] {
+  if (options.pools !== undefined && options.pools.length > 0) return options.pools;
+  if (options.poolHost === undefined) throw new RangeError('ProxyServer needs `pools` or `poolHost`');
+  const host = options.poolHost;
+  const port = options.poolPort ?? 3333;
+  const name = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return [{ name, scheme: 'tcp', host, port, account: null, password: null }];
+}
+
+function dialerFrom(connect: UpstreamConnector): PoolDialer {
+  return (pool) => ({ socket: connect({ host: pool.host, port: pool.port, allowHalfOpen: true }), readyEvent: 'connect' });
+}
 
 /**
  * Accepts miners and gives each its own upstream connection through a ProxyConnection.
@@ -55,7 +93,10 @@ export class ProxyServer {
   private readonly server: net.Server;
   private readonly open = new Map<number, ProxyConnection>();
   private readonly observerFactory: ObserverFactory;
-  private readonly connect: UpstreamConnector;
+  /** The pool list and health; a reload swaps its list for new connections. */
+  readonly upstreams: UpstreamPools;
+  private readonly prober: PoolProber | null;
+  private readonly failback: Failback;
   private accepting = true;
   /** Waiters for `open` to become empty (drain/close). */
   private emptyWaiters: Array<() => void> = [];
@@ -65,9 +106,46 @@ export class ProxyServer {
     this.observerFactory =
       options.observerFactory ??
       ((connectionId, direction, bus) => new StratumParser({ connectionId, direction, maxLineBytes, bus }));
-    this.connect = options.connect ?? defaultConnect;
+    const dial = options.dial ?? (options.connect !== undefined ? dialerFrom(options.connect) : undefined);
+    this.upstreams = new UpstreamPools({
+      pools: poolsOf(options),
+      bus: this.events,
+      ...(options.poolTls !== undefined ? { tls: options.poolTls } : {}),
+      ...(dial !== undefined ? { dial } : {}),
+    });
+    this.prober =
+      options.poolProbeIntervalMs === undefined
+        ? null
+        : new PoolProber({
+            pools: this.upstreams,
+            bus: this.events,
+            intervalMs: options.poolProbeIntervalMs,
+            timeoutMs: options.upstreamConnectTimeoutMs,
+            userAgent: options.userAgent ?? 'stratum-relay-probe',
+          });
+    this.failback = new Failback({
+      pools: this.upstreams,
+      delayMs: options.failbackDelayMs ?? null,
+      ratePerSecond: options.failbackRate ?? DEFAULT_FAILBACK_RATE,
+      connections: () => this.open.values(),
+    });
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
     this.server.on('error', this.onServerError);
+  }
+
+  /**
+   * Start the background pool probes and failback (idempotent). listen() calls it; a service may
+   * call it earlier so pool health is known from the first second.
+   */
+  startHealth(): void {
+    this.prober?.start();
+    this.failback.start();
+  }
+
+  /** Stop the probes and failback timers. */
+  stopHealth(): void {
+    this.prober?.stop();
+    this.failback.stop();
   }
 
   /** Resolves with the bound address; rejects with ProxyCoreError SRL_ERR_ADDRESS_IN_USE / SRL_ERR_LISTEN. */
@@ -85,6 +163,7 @@ export class ProxyServer {
       };
       const onListening = (): void => {
         server.off('error', onError);
+        this.startHealth();
         const address = server.address() as net.AddressInfo;
         resolve({ host: address.address, port: address.port });
       };
@@ -126,18 +205,24 @@ export class ProxyServer {
   /** Stop accepting, wait up to `timeoutMs` for open connections to end, destroy the rest. */
   async drain(timeoutMs: number): Promise<DrainResult> {
     await this.stopAccepting();
+    this.failback.stop();
     const initial = this.open.size;
-    if (initial === 0) return { drained: 0, forced: 0 };
+    if (initial === 0) {
+      this.stopHealth();
+      return { drained: 0, forced: 0 };
+    }
     await this.waitForEmpty(timeoutMs);
     const remaining = [...this.open.values()];
     for (const connection of remaining) connection.destroy('drain');
     await this.waitForEmpty(undefined);
+    this.stopHealth();
     return { drained: initial - remaining.length, forced: remaining.length };
   }
 
   /** Destroy everything now (each open connection is reported closed with side `proxy`, reason `drain`). */
   async close(): Promise<void> {
     await this.stopAccepting();
+    this.stopHealth();
     for (const connection of [...this.open.values()]) connection.destroy('drain');
     await this.waitForEmpty(undefined);
   }
@@ -155,14 +240,13 @@ export class ProxyServer {
     const connection = new ProxyConnection({
       connectionId,
       miner: socket,
-      poolHost: this.options.poolHost,
-      poolPort: this.options.poolPort,
+      upstreams: this.upstreams,
       idleTimeoutMs: this.options.idleTimeoutMs,
       upstreamConnectTimeoutMs: this.options.upstreamConnectTimeoutMs,
       preConnectBufferBytes: this.options.preConnectBufferBytes,
+      maxLineBytes: this.options.maxLineBytes,
       bus: this.events,
       observerFactory: this.observerFactory,
-      connect: this.connect,
       onClosed: this.onConnectionClosed,
     });
     if (!connection.closed) this.open.set(connectionId, connection);

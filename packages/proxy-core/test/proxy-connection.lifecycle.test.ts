@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { ProxyCoreError } from '../src/errors';
 import { ProxyServer } from '../src/proxy-server';
 import type { UpstreamConnector } from '../src/proxy-server';
-import { upstreamFailureReason } from '../src/upstream-failure-reason';
+import { upstreamFailureReason } from '../src/upstream/failure-reason';
 import { Cleanup } from './helpers/cleanup';
 import { connectMiner, writeAll } from './helpers/miner-client';
 import { closedPort, startPool } from './helpers/pool-server';

@@ -25,11 +25,26 @@ export type CloseSide = 'miner' | 'pool' | 'proxy';
  * - limit: refused by a resource cap (a connection over maxConnections is counted as closed by the
  *   proxy with this reason; it never opens).
  */
-export type CloseReason = 'end' | 'reset' | 'idle_timeout' | 'upstream_failed' | 'drain' | 'limit';
+export type CloseReason = 'end' | 'reset' | 'idle_timeout' | 'upstream_failed' | 'drain' | 'limit' | 'failback';
 
 export type RejectReason = 'max_connections' | 'draining';
 
-export type UpstreamFailureReason = 'refused' | 'timeout' | 'unreachable' | 'dns' | 'reset' | 'error';
+/**
+ * Why a connect to a pool failed. `no_answer`: TCP (and TLS) succeeded but the pool sent nothing
+ * in time (a black hole). `tls`: certificate or handshake failure. `local_resources`: the proxy
+ * itself ran out of descriptors, ports or buffers (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS) — not a
+ * pool failure, never marks a pool down.
+ */
+export type UpstreamFailureReason =
+  | 'refused'
+  | 'timeout'
+  | 'unreachable'
+  | 'dns'
+  | 'reset'
+  | 'tls'
+  | 'no_answer'
+  | 'local_resources'
+  | 'error';
 
 export type ParseErrorReason = 'invalid_json' | 'not_stratum';
 
@@ -55,15 +70,24 @@ export interface ConnectionRejectedEvent {
 
 export interface UpstreamConnectedEvent extends ConnectionEventBase {
   readonly type: 'upstream.connected';
+  /** The pool's configured name (the `pool_host` label). */
+  readonly poolName: string;
   readonly poolHost: string;
   readonly poolPort: number;
+  /** 0 = primary. */
+  readonly poolPriority: number;
+  /** 0 for the first pool tried by this connection, 1 after one failover, … */
+  readonly attempt: number;
   readonly latencyMs: number;
 }
 
 export interface UpstreamConnectFailedEvent extends ConnectionEventBase {
   readonly type: 'upstream.connect_failed';
+  readonly poolName: string;
   readonly poolHost: string;
   readonly poolPort: number;
+  /** True when the connection goes on to the next pool (a failover); false when this was the last one. */
+  readonly failover: boolean;
   readonly reason: UpstreamFailureReason;
   /** The errno code (ECONNREFUSED, ETIMEDOUT, …) when there is one. */
   readonly code: string | undefined;
@@ -126,6 +150,31 @@ export interface ConnectionClosedEvent extends ConnectionEventBase {
   readonly reason: CloseReason;
   /** Errno code or message of the error that ended it, if any. */
   readonly error: string | undefined;
+  /** Name of the pool the connection was relayed to last; null when no pool was ever connected. */
+  readonly poolName: string | null;
+}
+
+/** One background health probe of a pool finished (connect, mining.subscribe, answer). */
+export interface PoolProbedEvent {
+  readonly type: 'pool.probed';
+  readonly t: number;
+  readonly poolName: string;
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  /** Why it failed (a label), null when ok. */
+  readonly reason: UpstreamFailureReason | null;
+  readonly error: string | null;
+}
+
+/** A pool's health changed (up ↔ down), from a probe or from a miner's connect. */
+export interface PoolStateChangedEvent {
+  readonly type: 'pool.state_changed';
+  readonly t: number;
+  readonly poolName: string;
+  readonly priority: number;
+  readonly up: boolean;
+  readonly previous: boolean | null;
+  readonly error: string | null;
 }
 
 export type ProxyEvent =
@@ -139,7 +188,9 @@ export type ProxyEvent =
   | StratumNotificationEvent
   | ParseErrorEvent
   | OversizedLineEvent
-  | ConnectionClosedEvent;
+  | ConnectionClosedEvent
+  | PoolProbedEvent
+  | PoolStateChangedEvent;
 
 export type ProxyEventType = ProxyEvent['type'];
 

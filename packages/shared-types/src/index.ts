@@ -29,6 +29,8 @@ export type {
   ParseErrorEvent,
   OversizedLineEvent,
   ConnectionClosedEvent,
+  PoolProbedEvent,
+  PoolStateChangedEvent,
   ProxyEvent,
   ProxyEventType,
   ProxyEventOf,
