@@ -25,10 +25,19 @@ Options:
   --version-rolling          negotiate BIP310 version rolling with mining.configure
   --extranonce-subscribe     send mining.extranonce.subscribe
   --submit-timeout S         a submit without answer after S seconds is a timeout (default 10)
+  --connect-timeout S        give up a TCP connect after S seconds (default 10)
+  --handshake-timeout S      drop a connection whose subscribe/authorize is unanswered after S seconds (default 10)
+  --silence-timeout S        drop a connection on which the pool sent nothing for S seconds (default off;
+                             make it longer than the pool's job interval)
+  --backoff-base S           first reconnect delay in seconds, doubling per failed attempt (default 0.25)
+  --backoff-max S            cap of the reconnect delay in seconds (default 10); delays are jittered
+                             (half fixed, half random) and start over after a completed handshake
+  --no-reconnect             do not reconnect after a drop or a failed connect
   --expect-accept-ratio R    exit 1 if accepted / (accepted + rejected + timeouts) < R (0..1)
   --seed N                   seed for fault injection and reconnect jitter (default 1)
   --json                     print the final summary as JSON
-  --per-miner                include per-miner counters in the JSON summary
+  --per-miner                include per-miner counters in the JSON summary, with connects, reconnects and
+                             the extranonce1 of each miner's latest subscribe answer (which pool it ended on)
   -h, --help                 show this help
 
 All miners share one event loop: total hashing is bounded by one CPU core, so with thousands
@@ -82,6 +91,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'version-rolling': { type: 'boolean' },
         'extranonce-subscribe': { type: 'boolean' },
         'submit-timeout': { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        'handshake-timeout': { type: 'string' },
+        'silence-timeout': { type: 'string' },
+        'backoff-base': { type: 'string' },
+        'backoff-max': { type: 'string' },
+        'no-reconnect': { type: 'boolean' },
         'expect-accept-ratio': { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
@@ -138,6 +153,21 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values['extranonce-subscribe'] === true) farm.extranonceSubscribe = true;
   const submitTimeout = num('submit-timeout', values['submit-timeout'], { min: 0.001 });
   if (submitTimeout !== undefined) farm.submitTimeoutMs = Math.max(1, Math.round(submitTimeout * 1000));
+  const ms = (flag: string, text: string | undefined): number | undefined => {
+    const seconds = num(flag, text, { min: 0.001, max: 86_400 });
+    return seconds === undefined ? undefined : Math.max(1, Math.round(seconds * 1000));
+  };
+  const connectTimeout = ms('connect-timeout', values['connect-timeout']);
+  if (connectTimeout !== undefined) farm.connectTimeoutMs = connectTimeout;
+  const handshakeTimeout = ms('handshake-timeout', values['handshake-timeout']);
+  if (handshakeTimeout !== undefined) farm.handshakeTimeoutMs = handshakeTimeout;
+  const silenceTimeout = ms('silence-timeout', values['silence-timeout']);
+  if (silenceTimeout !== undefined) farm.silenceTimeoutMs = silenceTimeout;
+  const backoffBase = ms('backoff-base', values['backoff-base']);
+  if (backoffBase !== undefined) farm.backoffBaseMs = backoffBase;
+  const backoffMax = ms('backoff-max', values['backoff-max']);
+  if (backoffMax !== undefined) farm.backoffMaxMs = backoffMax;
+  if (values['no-reconnect'] === true) farm.reconnect = false;
   const seed = num('seed', values.seed, { integer: true, min: 0, max: 0xffffffff });
   if (seed !== undefined) farm.seed = seed;
   const expect = num('expect-accept-ratio', values['expect-accept-ratio'], { min: 0, max: 1 });

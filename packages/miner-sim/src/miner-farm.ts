@@ -30,8 +30,17 @@ export interface MinerFarmOptions {
   shares: number | null;
   /** A request without answer for this long counts as a timeout. */
   submitTimeoutMs: number;
+  /** A TCP connect that has not completed after this long is abandoned (a failed connect). */
   connectTimeoutMs: number;
-  /** Reconnect with exponential backoff when a connection drops or cannot be made. */
+  /** A handshake request (configure, subscribe, authorize, extranonce.subscribe) without answer for this long drops the connection. */
+  handshakeTimeoutMs: number;
+  /** Drop a connection on which the pool sent nothing for this long, like ASIC firmware; null = never. */
+  silenceTimeoutMs: number | null;
+  /**
+   * Reconnect when a connection drops, cannot be made or its handshake times out: exponential
+   * backoff with equal jitter from `backoffBaseMs` to `backoffMaxMs`, reset by a completed
+   * handshake (subscribe and authorize answered).
+   */
   reconnect: boolean;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -69,6 +78,8 @@ export const DEFAULT_MINER_FARM_OPTIONS: Readonly<MinerFarmOptions> = Object.fre
   shares: null,
   submitTimeoutMs: 10_000,
   connectTimeoutMs: 10_000,
+  handshakeTimeoutMs: 10_000,
+  silenceTimeoutMs: null,
   reconnect: true,
   backoffBaseMs: 250,
   backoffMaxMs: 10_000,
@@ -114,7 +125,8 @@ function validate(o: MinerFarmOptions): StratumEndpoint {
   check('seed', Number.isInteger(o.seed), 'an integer');
   check('durationMs', o.durationMs === null || (Number.isFinite(o.durationMs) && o.durationMs > 0), 'null or > 0');
   check('shares', o.shares === null || posInt(o.shares), 'null or an integer ≥ 1');
-  for (const k of ['submitTimeoutMs', 'connectTimeoutMs', 'backoffBaseMs', 'backoffMaxMs', 'slowReaderMs', 'oversizedBytes', 'maxLineBytes', 'latencySamples'] as const) {
+  check('silenceTimeoutMs', o.silenceTimeoutMs === null || posInt(o.silenceTimeoutMs), 'null or an integer ≥ 1');
+  for (const k of ['submitTimeoutMs', 'connectTimeoutMs', 'handshakeTimeoutMs', 'backoffBaseMs', 'backoffMaxMs', 'slowReaderMs', 'oversizedBytes', 'maxLineBytes', 'latencySamples'] as const) {
     check(k, posInt(o[k]), 'an integer ≥ 1');
   }
   check('stopGraceMs', Number.isInteger(o.stopGraceMs) && o.stopGraceMs >= 0, 'an integer ≥ 0');
@@ -173,6 +185,8 @@ export class MinerFarm {
             userAgent: o.userAgent,
             submitTimeoutMs: o.submitTimeoutMs,
             connectTimeoutMs: o.connectTimeoutMs,
+            handshakeTimeoutMs: o.handshakeTimeoutMs,
+            silenceTimeoutMs: o.silenceTimeoutMs,
             reconnect: o.reconnect,
             backoffBaseMs: o.backoffBaseMs,
             backoffMaxMs: o.backoffMaxMs,
@@ -260,6 +274,18 @@ export class MinerFarm {
       latencyMs: this.latency.stats(),
       perMiner,
     };
+  }
+
+  /**
+   * Worker → extranonce1 of its latest mining.subscribe answer (null before the first), live
+   * while the farm runs and kept across disconnects. With pools that hand out distinct
+   * extranonce1 prefixes (pool-sim's extranonce1Prefix) it says which pool each miner is on:
+   * poll it to see every miner move to the backup.
+   */
+  extranonce1s(): Map<string, string | null> {
+    const out = new Map<string, string | null>();
+    for (const m of this.miners) out.set(m.worker, m.lastExtranonce1);
+    return out;
   }
 
   /** Cheap live numbers for a progress line (no per-miner snapshots). */

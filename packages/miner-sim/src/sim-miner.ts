@@ -22,6 +22,8 @@ export interface SimMinerConfig {
   readonly userAgent: string;
   readonly submitTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly silenceTimeoutMs: number | null;
   readonly reconnect: boolean;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -91,6 +93,8 @@ export class SimMiner implements HashTask {
   private readonly faults: FaultPlan;
   private readonly nextId: () => number | string;
   private readonly lines: LineSplitter;
+  /** The socket's 'data' listener, chosen once: the silence clock costs nothing when it is off. */
+  private readonly onData: (chunk: Buffer) => void;
 
   private endpoint: StratumEndpoint;
   private socket: net.Socket | null = null;
@@ -100,6 +104,10 @@ export class SimMiner implements HashTask {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private slowTimer: NodeJS.Timeout | null = null;
   private closeWaiters: (() => void)[] = [];
+  /** extranonce1 of the latest subscribe answer; kept across disconnects (tells which pool the miner ended on). */
+  private subscribedExtranonce1: string | null = null;
+  /** performance.now() of the last byte from the pool on the current connection. */
+  private lastDataAt = 0;
 
   // Session state, reset on every connection.
   private pending: PendingRequest[] = [];
@@ -129,6 +137,13 @@ export class SimMiner implements HashTask {
       onOversized: () => undefined,
     };
     this.lines = new LineSplitter(cfg.maxLineBytes, sink);
+    this.onData =
+      cfg.silenceTimeoutMs === null
+        ? (chunk) => this.lines.push(chunk)
+        : (chunk) => {
+            this.lastDataAt = performance.now();
+            this.lines.push(chunk);
+          };
   }
 
   get isConnected(): boolean {
@@ -144,8 +159,23 @@ export class SimMiner implements HashTask {
     return this.endpoint;
   }
 
+  /**
+   * The extranonce1 of the latest mining.subscribe answer (null before the first), kept while
+   * disconnected: pools hand out distinct extranonce1s, so it says which pool the miner is or
+   * last was on. A later mining.set_extranonce does not change it.
+   */
+  get lastExtranonce1(): string | null {
+    return this.subscribedExtranonce1;
+  }
+
   snapshot(): MinerStatsSnapshot {
-    return { ...copyCounters(this.stats), worker: this.worker, connected: this.isConnected, authorized: this.authorized };
+    return {
+      ...copyCounters(this.stats),
+      worker: this.worker,
+      connected: this.isConnected,
+      authorized: this.authorized,
+      extranonce1: this.subscribedExtranonce1,
+    };
   }
 
   start(): void {
@@ -172,25 +202,46 @@ export class SimMiner implements HashTask {
     });
   }
 
-  /** Expire requests older than the submit timeout (called by the farm's housekeeping). */
+  /**
+   * Expire requests older than their timeout, and drop a connection whose handshake was not
+   * answered in time or (with silenceTimeoutMs) whose pool has gone quiet. Called by the farm's
+   * housekeeping.
+   */
   sweep(now: number): void {
+    const silence = this.cfg.silenceTimeoutMs;
+    if (silence !== null && this.isConnected && now - this.lastDataAt > silence) {
+      // Like ASIC firmware: a stratum connection that has said nothing for long is dead even if
+      // TCP still looks open (a hung pool, a black hole behind a load balancer).
+      this.stats.silenceTimeouts++;
+      this.socket?.destroy();
+      return;
+    }
     if (this.pending.length === 0) return;
-    const limit = now - this.cfg.submitTimeoutMs;
+    const submitLimit = now - this.cfg.submitTimeoutMs;
+    const handshakeLimit = now - this.cfg.handshakeTimeoutMs;
     let handshakeExpired = false;
     const kept: PendingRequest[] = [];
     for (const p of this.pending) {
-      if (p.sentAt > limit) {
+      if (p.kind === 'submit') {
+        if (p.sentAt > submitLimit) {
+          kept.push(p);
+        } else {
+          this.stats.timeouts++;
+          this.host.submitSettled(this, null);
+        }
+      } else if (p.sentAt > handshakeLimit) {
         kept.push(p);
-      } else if (p.kind === 'submit') {
-        this.stats.timeouts++;
-        this.host.submitSettled(this, null);
       } else {
         handshakeExpired = true;
       }
     }
     this.pending = kept;
-    // A pool that never answers the handshake gets a fresh connection (with backoff).
-    if (handshakeExpired) this.socket?.destroy();
+    if (handshakeExpired) {
+      // A pool that never answers the handshake gets a fresh connection, after a backoff that
+      // keeps growing: only a completed handshake resets it.
+      this.stats.handshakeTimeouts++;
+      this.socket?.destroy();
+    }
   }
 
   // ---- HashTask -------------------------------------------------------------------------
@@ -225,11 +276,13 @@ export class SimMiner implements HashTask {
     socket.once('connect', () => {
       clearTimeout(connectTimer);
       established = true;
+      if (this.stats.connects > 0) this.stats.reconnects++;
       this.stats.connects++;
+      this.lastDataAt = performance.now();
       this.host.connected(this);
       this.onOpen();
     });
-    socket.on('data', (chunk: Buffer) => this.lines.push(chunk));
+    socket.on('data', this.onData);
     // 'close' always follows; errors are counted there as a failed connect or a disconnect.
     socket.on('error', () => undefined);
     socket.once('close', () => {
@@ -447,6 +500,10 @@ export class SimMiner implements HashTask {
       case 'authorize':
         if (result === true && error === null) {
           this.authorized = true;
+          // The handshake is complete: the next drop starts the backoff from the base again.
+          // (Not on the subscribe answer: a pool that answers it and then drops the connection
+          // must not get a reconnect storm at the base delay.)
+          this.attempt = 0;
         } else {
           this.stats.authorizeFailures++;
         }
@@ -476,8 +533,8 @@ export class SimMiner implements HashTask {
       return;
     }
     this.subscribed = true;
-    this.attempt = 0;
     this.extranonce1 = en1;
+    this.subscribedExtranonce1 = en1;
     this.extranonce2Size = size;
     this.request('authorize', 'mining.authorize', [this.worker, this.cfg.password]);
     if (this.cfg.extranonceSubscribe) this.request('extranonce', 'mining.extranonce.subscribe', []);

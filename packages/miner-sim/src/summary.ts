@@ -15,10 +15,16 @@ export interface MinerCounters {
   unanswered: number;
   /** TCP connections established. */
   connects: number;
+  /** TCP connections established after an earlier one of the same miner (connects − 1 per miner). */
+  reconnects: number;
   /** Established connections that closed. */
   disconnects: number;
   /** Connection attempts that failed (refused, timed out, …). */
   connectFailures: number;
+  /** Connections dropped because the pool did not answer the handshake in time. */
+  handshakeTimeouts: number;
+  /** Connections dropped because the pool sent nothing for `silenceTimeoutMs`. */
+  silenceTimeouts: number;
   /** mining.authorize answered with false or an error. */
   authorizeFailures: number;
   /** Pool lines that were not JSON / not Stratum, or notify/set_* with bad params. */
@@ -33,6 +39,11 @@ export interface MinerStatsSnapshot extends MinerCounters {
   readonly worker: string;
   readonly connected: boolean;
   readonly authorized: boolean;
+  /**
+   * extranonce1 of the miner's latest mining.subscribe answer, kept after a disconnect (null
+   * before the first): which pool the miner is on, or ended on, when pools use distinct prefixes.
+   */
+  readonly extranonce1: string | null;
 }
 
 export interface MinerSummary extends MinerCounters {
@@ -69,8 +80,11 @@ export function createCounters(): MinerCounters {
     timeouts: 0,
     unanswered: 0,
     connects: 0,
+    reconnects: 0,
     disconnects: 0,
     connectFailures: 0,
+    handshakeTimeouts: 0,
+    silenceTimeouts: 0,
     authorizeFailures: 0,
     poolErrors: 0,
     hashes: 0,
@@ -87,8 +101,11 @@ export function addCounters(into: MinerCounters, from: MinerCounters): void {
   into.timeouts += from.timeouts;
   into.unanswered += from.unanswered;
   into.connects += from.connects;
+  into.reconnects += from.reconnects;
   into.disconnects += from.disconnects;
   into.connectFailures += from.connectFailures;
+  into.handshakeTimeouts += from.handshakeTimeouts;
+  into.silenceTimeouts += from.silenceTimeouts;
   into.authorizeFailures += from.authorizeFailures;
   into.poolErrors += from.poolErrors;
   into.hashes += from.hashes;
@@ -130,8 +147,11 @@ export function formatSummary(s: MinerSummary): string {
       : `  latency    p50 ${fmt(s.latencyMs.p50, 2)} ms, p99 ${fmt(s.latencyMs.p99, 2)} ms, max ${fmt(s.latencyMs.max, 2)} ms (${s.latencyMs.samples} answers)`,
   );
   lines.push(
-    `  connections connects ${s.connects}, disconnects ${s.disconnects}, failed ${s.connectFailures}, authorize failures ${s.authorizeFailures}, pool errors ${s.poolErrors}`,
+    `  connections connects ${s.connects} (reconnects ${s.reconnects}), disconnects ${s.disconnects}, failed ${s.connectFailures}, authorize failures ${s.authorizeFailures}, pool errors ${s.poolErrors}`,
   );
+  if (s.handshakeTimeouts > 0 || s.silenceTimeouts > 0) {
+    lines.push(`  timeouts   handshake ${s.handshakeTimeouts}, silent pool ${s.silenceTimeouts}`);
+  }
   const faults = FAULT_MODES.filter((f) => s.faults[f] > 0).map((f) => `${f} ${s.faults[f]}`);
   if (faults.length > 0) lines.push(`  faults     ${faults.join(', ')}`);
   return lines.join('\n');

@@ -63,6 +63,8 @@ describe('miner-sim CLI (built binary)', () => {
     [['--id-style', 'weird'], /--id-style: expected one of/],
     [['--expect-accept-ratio', '2'], /must be ≤ 1/],
     [['positional'], /positional/i],
+    [['--handshake-timeout', 'soon'], /--handshake-timeout: expected a number/],
+    [['--backoff-max', '0'], /--backoff-max: must be ≥ 0.001/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const r = await runBin(args);
     expect(r.code).toBe(2);
@@ -134,6 +136,28 @@ describe('runCli in-process', () => {
     }
   });
 
+  it('reports per miner its connects, reconnects and the extranonce1 it ended on in the --per-miner JSON summary', async () => {
+    const pool = new ScriptedPool({ difficulty: 1e-6 });
+    await pool.listen();
+    try {
+      const s = io(false);
+      const code = await runCli(['--url', pool.url, '--miners', '2', '--shares', '4', '--hashrate', '500k', '--json', '--per-miner'], {
+        stdout: s.stdout,
+        stderr: s.stderr,
+        interrupted: new Promise(() => undefined),
+      });
+      expect(code).toBe(0);
+      const out = JSON.parse(s.out()) as { reconnects: number; perMiner: Array<Record<string, unknown>> };
+      expect(out.reconnects).toBe(0);
+      expect(out.perMiner.map((m) => m['worker'])).toEqual(['sim.1', 'sim.2']);
+      const handedOut = pool.conns.map((c) => c.extranonce1).sort();
+      expect(out.perMiner.map((m) => m['extranonce1']).sort()).toEqual(handedOut);
+      for (const m of out.perMiner) expect(m).toEqual(expect.objectContaining({ connects: 1, reconnects: 0 }));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('draws a \\r progress line on a TTY and clears it before the summary', async () => {
     const pool = new ScriptedPool({ difficulty: 1e-6 });
     await pool.listen();
@@ -158,7 +182,8 @@ describe('runCli in-process', () => {
       '--url', 'pool:1', '--miners', '3', '--user', 'u', '--password', 'p', '--duration', '1.5', '--shares', '9',
       '--hashrate', '2M', '--ramp-up', '10', '--id-style', 'reuse', '--fault', 'stale:0.5', '--fault', 'dup',
       '--seed', '7', '--submit-timeout', '2', '--version-rolling', '--extranonce-subscribe', '--json', '--per-miner',
-      '--expect-accept-ratio', '0.75',
+      '--expect-accept-ratio', '0.75', '--connect-timeout', '3', '--handshake-timeout', '0.5', '--silence-timeout', '90',
+      '--backoff-base', '0.1', '--backoff-max', '5', '--no-reconnect',
     ]);
     expect(cmd).toEqual({
       kind: 'run',
@@ -168,7 +193,8 @@ describe('runCli in-process', () => {
       farm: {
         url: 'pool:1', miners: 3, user: 'u', password: 'p', durationMs: 1500, shares: 9, hashrate: 2_000_000, rampUp: 10,
         idStyle: 'reuse', faults: [{ mode: 'stale', probability: 0.5 }, { mode: 'duplicate', count: 1 }], seed: 7,
-        submitTimeoutMs: 2000, versionRolling: true, extranonceSubscribe: true,
+        submitTimeoutMs: 2000, versionRolling: true, extranonceSubscribe: true, connectTimeoutMs: 3000, handshakeTimeoutMs: 500,
+        silenceTimeoutMs: 90_000, backoffBaseMs: 100, backoffMaxMs: 5000, reconnect: false,
       },
     });
   });
