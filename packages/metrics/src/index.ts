@@ -1,6 +1,6 @@
 // Public API of @stratum-relay/metrics: metric definitions on an injected prom-client Registry.
 export { createMetrics } from './stratum-metrics';
-export type { StratumMetrics, StratumCounterCells, CreateMetricsOptions } from './stratum-metrics';
+export type { StratumMetrics, StratumCounterCells, CreateMetricsOptions, PoolGaugeState } from './stratum-metrics';
 export { CounterCell, CounterCells } from './counter-cell';
 export { CellHistogram, HistogramCell } from './cell-histogram';
 export type { CellHistogramConfig } from './cell-histogram';
@@ -12,6 +12,10 @@ export {
   CLOSE_REASONS,
   CONNECTION_REJECT_REASONS,
   UPSTREAM_FAILURE_REASONS,
+  ACCOUNT_REWRITE_RESULTS,
+  TLS_HANDSHAKE_FAILURE_REASONS,
+  CONFIG_RELOAD_RESULTS,
+  NO_POOL_LABEL,
   RESPONSE_METHOD_LABEL,
   OTHER_METHOD_LABEL,
 } from './label-values';

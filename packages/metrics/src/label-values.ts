@@ -16,9 +16,27 @@ export const SHARE_AUDIT_VERDICTS = ['valid_accepted', 'valid_rejected', 'invali
 export type ShareAuditVerdict = (typeof SHARE_AUDIT_VERDICTS)[number];
 
 export const CLOSE_SIDES = ['miner', 'pool', 'proxy'] as const;
-export const CLOSE_REASONS = ['end', 'reset', 'idle_timeout', 'upstream_failed', 'drain', 'limit'] as const;
-export const CONNECTION_REJECT_REASONS = ['max_connections', 'draining'] as const;
-export const UPSTREAM_FAILURE_REASONS = ['refused', 'timeout', 'unreachable', 'dns', 'reset', 'error'] as const;
+export const CLOSE_REASONS = ['end', 'reset', 'idle_timeout', 'upstream_failed', 'drain', 'limit', 'failback'] as const;
+/** One reason per admission rule (see docs/OPERATING.md "limits"). */
+export const CONNECTION_REJECT_REASONS = [
+  'max_connections',
+  'draining',
+  'per_ip',
+  'rate',
+  'not_allowed',
+  'proxy_protocol',
+  'first_byte_timeout',
+  'authorize_timeout',
+  'tls_handshake',
+] as const;
+export const UPSTREAM_FAILURE_REASONS = ['refused', 'timeout', 'unreachable', 'dns', 'reset', 'tls', 'no_answer', 'local_resources', 'error'] as const;
+/** Result of the opt-in per-pool account rewrite of one authorize/submit line. */
+export const ACCOUNT_REWRITE_RESULTS = ['rewritten', 'unsafe'] as const;
+/** Why a miner's TLS handshake failed. */
+export const TLS_HANDSHAKE_FAILURE_REASONS = ['protocol', 'certificate', 'timeout', 'reset', 'other'] as const;
+export const CONFIG_RELOAD_RESULTS = ['success', 'failure'] as const;
+/** `pool_host` of connection-level series while a connection has no pool (connecting, or every pool failed). */
+export const NO_POOL_LABEL = 'none';
 
 /** `method` label of stratum_messages_total for a JSON-RPC response (it has no method of its own). */
 export const RESPONSE_METHOD_LABEL = 'response';

@@ -27,9 +27,21 @@ export interface StratumCounterCells {
   readonly rejectedShares: CounterCells<ClientLabels | 'reason'>;
   readonly acceptedDifficulty: CounterCells<ClientLabels>;
   readonly submitTimeouts: CounterCells<ClientLabels>;
+  readonly lateAnswers: CounterCells<ClientLabels>;
+  readonly submitsLost: CounterCells<ClientLabels>;
   readonly blockCandidates: CounterCells<ClientLabels>;
   readonly jobs: CounterCells<'clean'>;
   readonly shareAudit: CounterCells<'verdict'>;
+}
+
+/** What the pool gauges read at scrape time, one entry per configured pool. */
+export interface PoolGaugeState {
+  readonly name: string;
+  readonly priority: number;
+  /** null = not probed yet (exported as 0: not known to be up). */
+  readonly up: boolean | null;
+  readonly miners: number;
+  readonly rewrites: { readonly rewritten: number; readonly unsafe: number } | null;
 }
 
 /**
@@ -66,6 +78,16 @@ export interface StratumMetrics {
   readonly bestShareDifficulty: Gauge<ClientLabels>;
   /** The configured connection limit (alerts compare stratum_active_connections with it). */
   readonly maxConnections: Gauge;
+  readonly poolPriority: Gauge<'pool_host'>;
+  readonly poolMiners: Gauge<'pool_host'>;
+  readonly poolFailoversTotal: Counter<'pool_host'>;
+  readonly failbacksTotal: Counter;
+  readonly lateAnswersTotal: Counter<ClientLabels>;
+  readonly submitsLostTotal: Counter<ClientLabels>;
+  readonly accountRewritesTotal: Counter<'pool_host' | 'result'>;
+  readonly tlsHandshakeFailuresTotal: Counter<'reason'>;
+  readonly configReloadsTotal: Counter<'result'>;
+  readonly poolProbeSeconds: CellHistogram<'pool_host'>;
   readonly connectionDurationSeconds: CellHistogram<'pool_host'>;
   readonly connectLatencySeconds: CellHistogram<'pool_host'>;
   readonly requestResponseSeconds: CellHistogram<'method'>;
@@ -80,6 +102,14 @@ export interface StratumMetrics {
   messagesCell(direction: string, method: string): CounterCell;
   /** stratum_pending_requests is read from live state at scrape time through this function. */
   setPendingRequestsProvider(provider: (() => number) | null): void;
+  /**
+   * stratum_pool_up, stratum_pool_priority, stratum_pool_miners and
+   * stratum_account_rewrites_total are read from the pool list at scrape time: every configured
+   * pool has its series from the first scrape, whether or not a miner ever used it.
+   */
+  setPoolStateProvider(provider: (() => readonly PoolGaugeState[]) | null): void;
+  /** stratum_active_connections{pool_host} from live state at scrape time. */
+  setActiveConnectionsProvider(provider: (() => ReadonlyMap<string, number>) | null): void;
 }
 
 /**
@@ -101,11 +131,16 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     rejectedShares: new CounterCells<ClientLabels | 'reason'>(() => metrics.rejectedSharesTotal, ['client_id', 'pool_host', 'reason']),
     acceptedDifficulty: new CounterCells<ClientLabels>(() => metrics.acceptedDifficultyTotal, clientLabels),
     submitTimeouts: new CounterCells<ClientLabels>(() => metrics.submitTimeoutsTotal, clientLabels),
+    lateAnswers: new CounterCells<ClientLabels>(() => metrics.lateAnswersTotal, clientLabels),
+    submitsLost: new CounterCells<ClientLabels>(() => metrics.submitsLostTotal, clientLabels),
     blockCandidates: new CounterCells<ClientLabels>(() => metrics.blockCandidatesTotal, clientLabels),
     jobs: new CounterCells<'clean'>(() => metrics.jobsTotal, ['clean']),
     shareAudit: new CounterCells<'verdict'>(() => metrics.shareAuditTotal, ['verdict']),
   };
   let pendingProvider: (() => number) | null = null;
+  let poolProvider: (() => readonly PoolGaugeState[]) | null = null;
+  let activeProvider: (() => ReadonlyMap<string, number>) | null = null;
+  const pools = (): readonly PoolGaugeState[] => (poolProvider === null ? [] : poolProvider());
 
   const bytesSentTotal = new Counter<ClientLabels>({
     name: 'stratum_bytes_sent_total',
@@ -256,9 +291,14 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     }),
     activeConnections: new Gauge({
       name: 'stratum_active_connections',
-      help: 'Miner connections open right now.',
+      help: 'Miner connections open right now, by the pool each is relayed to (pool_host="none" while it has none yet).',
       labelNames: ['pool_host'],
       registers,
+      collect() {
+        if (activeProvider === null) return;
+        this.reset();
+        for (const [pool, n] of activeProvider()) this.set({ pool_host: pool }, n);
+      },
     }),
     currentDifficulty: new Gauge({
       name: 'stratum_current_difficulty',
@@ -268,8 +308,96 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     }),
     poolUp: new Gauge({
       name: 'stratum_pool_up',
-      help: 'Whether the latest attempt to connect to the pool succeeded (1) or failed (0).',
+      help: "Whether the pool is up (1) or down (0), from background Stratum probes and miners' connects; 0 until the first probe answered.",
       labelNames: ['pool_host'],
+      registers,
+      collect() {
+        if (poolProvider === null) return;
+        this.reset();
+        for (const p of pools()) this.set({ pool_host: p.name }, p.up === true ? 1 : 0);
+      },
+    }),
+    poolPriority: new Gauge({
+      name: 'stratum_pool_priority',
+      help: 'Position of the pool in the configured list: 0 = primary, 1, 2, … = backups.',
+      labelNames: ['pool_host'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ pool_host: p.name }, p.priority);
+      },
+    }),
+    poolMiners: new Gauge({
+      name: 'stratum_pool_miners',
+      help: 'Miner connections relayed to the pool right now.',
+      labelNames: ['pool_host'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ pool_host: p.name }, p.miners);
+      },
+    }),
+    poolFailoversTotal: new Counter({
+      name: 'stratum_pool_failovers_total',
+      help: 'Miner connections that went on to the next pool because this one failed before answering.',
+      labelNames: ['pool_host'],
+      registers,
+    }),
+    failbacksTotal: new Counter({
+      name: 'stratum_failbacks_total',
+      help: 'Miners closed so they reconnect to a higher-priority pool that is up again (failback).',
+      registers,
+    }),
+    lateAnswersTotal: new Counter<ClientLabels>({
+      name: 'stratum_late_answers_total',
+      help: 'Submit answers that arrived after SUBMIT_TIMEOUT_MS (also counted as accepted or rejected as the pool said).',
+      labelNames: clientLabels,
+      registers,
+      collect() {
+        cells.lateAnswers.publish();
+      },
+    }),
+    submitsLostTotal: new Counter<ClientLabels>({
+      name: 'stratum_submits_lost_total',
+      help: 'Submits never answered: the connection closed before the pool answered.',
+      labelNames: clientLabels,
+      registers,
+      collect() {
+        cells.submitsLost.publish();
+      },
+    }),
+    accountRewritesTotal: new Counter({
+      name: 'stratum_account_rewrites_total',
+      help: 'Lines of the opt-in per-pool account rewrite: rewritten, or unsafe (relayed unchanged).',
+      labelNames: ['pool_host', 'result'],
+      registers,
+      collect() {
+        // Rebuilt from the pool list's running totals at each scrape (they never decrease).
+        this.reset();
+        for (const p of pools()) {
+          if (p.rewrites === null) continue;
+          this.inc({ pool_host: p.name, result: 'rewritten' }, p.rewrites.rewritten);
+          this.inc({ pool_host: p.name, result: 'unsafe' }, p.rewrites.unsafe);
+        }
+      },
+    }),
+    tlsHandshakeFailuresTotal: new Counter({
+      name: 'stratum_tls_handshake_failures_total',
+      help: 'Miner TLS handshakes that failed (they never reach a pool).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    configReloadsTotal: new Counter({
+      name: 'stratum_config_reloads_total',
+      help: 'Config reloads on SIGHUP: success (applied to new connections) or failure (rejected, the running config stays).',
+      labelNames: ['result'],
+      registers,
+    }),
+    poolProbeSeconds: new CellHistogram({
+      name: 'stratum_pool_probe_seconds',
+      help: 'Duration of successful pool health probes: connect, mining.subscribe, answer.',
+      labelNames: ['pool_host'],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
       registers,
     }),
     pendingRequests: new Gauge({
@@ -332,6 +460,12 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     },
     setPendingRequestsProvider(provider) {
       pendingProvider = provider;
+    },
+    setPoolStateProvider(provider) {
+      poolProvider = provider;
+    },
+    setActiveConnectionsProvider(provider) {
+      activeProvider = provider;
     },
   };
 

@@ -88,32 +88,40 @@ export class ConnectionLogger {
             duration_ms: Math.round(event.durationMs),
             bytes_miner_to_pool: event.bytesMinerToPool,
             bytes_pool_to_miner: event.bytesPoolToMiner,
+            pool: event.poolName,
             side: event.side,
             reason: event.reason,
             ...(event.error !== undefined ? { error: event.error } : {}),
           },
-          'connection closed',
+          event.reason === 'failback' ? 'connection closed to move the miner back to a higher-priority pool' : 'connection closed',
         );
         return;
       }
-      case 'upstream.connected':
-        this.logFor(event.connectionId).debug(
-          { pool_host: event.poolHost, pool_port: event.poolPort, latency_ms: Math.round(event.latencyMs) },
-          'connected to pool',
-        );
+      case 'upstream.connected': {
+        const fields = { pool: event.poolName, pool_host: event.poolHost, pool_port: event.poolPort, attempt: event.attempt, latency_ms: Math.round(event.latencyMs) };
+        // After a failover the miner is on another pool than it would have been: worth an info line.
+        if (event.attempt > 0) this.logFor(event.connectionId).info(fields, 'connected to pool after failover');
+        else this.logFor(event.connectionId).debug(fields, 'connected to pool');
         return;
+      }
       case 'upstream.connect_failed':
         this.logFor(event.connectionId).warn(
           {
+            pool: event.poolName,
             pool_host: event.poolHost,
             pool_port: event.poolPort,
             reason: event.reason,
             code: event.code ?? null,
             error: event.message,
             latency_ms: Math.round(event.latencyMs),
+            failover: event.failover,
           },
-          'cannot connect to pool',
+          event.failover ? 'cannot use pool: trying the next one' : 'cannot connect to pool',
         );
+        return;
+      case 'pool.state_changed':
+        if (event.up) this.logger.info({ pool: event.poolName, priority: event.priority }, event.previous === null ? 'pool is up' : 'pool is up again');
+        else this.logger.warn({ pool: event.poolName, priority: event.priority, error: event.error }, 'pool is down');
         return;
       case 'connection.rejected':
         this.logger.warn(

@@ -20,6 +20,8 @@ export class WorkerSeries {
   readonly accepted: CounterCell;
   readonly acceptedDifficulty: CounterCell;
   readonly submitTimeouts: CounterCell;
+  readonly lateAnswers: CounterCell;
+  readonly submitsLost: CounterCell;
   readonly currentDifficulty: GaugeChild;
   readonly bestShare: GaugeChild;
   /** Highest share difficulty seen for this label (the gauge only goes up). */
@@ -31,9 +33,9 @@ export class WorkerSeries {
   constructor(
     private readonly metrics: StratumMetrics,
     readonly clientId: string,
-    poolHost: string,
+    readonly poolName: string,
   ) {
-    const labels = { client_id: clientId, pool_host: poolHost };
+    const labels = { client_id: clientId, pool_host: poolName };
     this.labels = labels;
     const cells = metrics.cells;
     // Series that dashboards rate() over exist at 0 from the worker's first appearance.
@@ -43,6 +45,8 @@ export class WorkerSeries {
     this.accepted = cells.acceptedShares.cell(labels);
     this.acceptedDifficulty = cells.acceptedDifficulty.cell(labels);
     this.submitTimeouts = cells.submitTimeouts.cell(labels);
+    this.lateAnswers = cells.lateAnswers.cell(labels);
+    this.submitsLost = cells.submitsLost.cell(labels);
     this.currentDifficulty = metrics.currentDifficulty.labels(labels);
     this.bestShare = metrics.bestShareDifficulty.labels(labels);
   }
@@ -84,6 +88,10 @@ export interface RequestInfo {
 /** Everything the collector knows about one open connection. Deleted on connection.closed. */
 export class ConnectionState {
   series: WorkerSeries;
+  /** Name of the pool relayed to (`none` until the upstream connects). */
+  pool: string;
+  /** Counted in stratum_connections_total (when its first upstream connected). */
+  counted = false;
   /** Sanitized worker name from mining.authorize (uncapped, for /status); null before authorize. */
   worker: string | null = null;
   authorized = false;
@@ -119,6 +127,7 @@ export class ConnectionState {
     private readonly maxPending: number,
   ) {
     this.series = series;
+    this.pool = series.poolName;
     this.jobs = shareAudit ? new RecentJobs() : null;
     this.minerRequests = new PendingRequests<RequestInfo>(maxPending);
   }

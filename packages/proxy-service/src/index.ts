@@ -9,6 +9,6 @@ export type { ProxyServiceErrorCode } from './errors';
 export { EXIT_CODES } from './cli';
 export { VERSION } from './version';
 export { MetricsCollector } from './metrics-collector';
-export type { MetricsCollectorOptions, PoolStatus, ConnectionStatus } from './metrics-collector';
+export type { MetricsCollectorOptions, ConnectionStatus } from './metrics-collector';
 export { ObservabilityError } from './errors';
 export type { ObservabilityErrorCode } from './errors';

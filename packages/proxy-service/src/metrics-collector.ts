@@ -4,6 +4,7 @@ import type {
   ConnectionOpenedEvent,
   ConnectionRejectedEvent,
   Direction,
+  PoolProbedEvent,
   ProxyEvent,
   ProxyEventListener,
   StratumNotificationEvent,
@@ -13,16 +14,16 @@ import type {
   UpstreamConnectFailedEvent,
 } from '@stratum-relay/shared-types';
 import { STRATUM_METHODS } from '@stratum-relay/shared-types';
-import type { CounterCell, HistogramCell, StratumMetrics } from '@stratum-relay/metrics';
+import type { CounterCell, HistogramCell, PoolGaugeState, StratumMetrics } from '@stratum-relay/metrics';
 import {
   CLOSE_REASONS,
   CLOSE_SIDES,
   CONNECTION_REJECT_REASONS,
   DIRECTIONS,
+  NO_POOL_LABEL,
   OTHER_METHOD_LABEL,
   RESPONSE_METHOD_LABEL,
   SHARE_AUDIT_VERDICTS,
-  UPSTREAM_FAILURE_REASONS,
 } from '@stratum-relay/metrics';
 import { ClientIdCap, UNKNOWN_CLIENT_ID, sanitizeWorkerName } from './client-id-cap';
 import { ConnectionState, WorkerSeries } from './connection-state';
@@ -33,14 +34,17 @@ import { ShareCheck, auditVerdict, evaluateSubmit, jobFromNotify } from './share
 
 export interface MetricsCollectorOptions {
   metrics: StratumMetrics;
-  /** Value of the `pool_host` label (the configured pool host). */
-  poolHost: string;
-  /** Shown on /status next to the host. */
-  poolPort?: number;
+  /** The configured pools with their live state (stratum_pool_up, _priority, _miners, rewrites), read at scrape time. */
+  pools?: () => readonly PoolGaugeState[];
   /** Distinct worker names with their own `client_id`; null = no cap, 0 = all `other`. */
   maxClientIds: number | null;
-  /** A request unanswered this long is dropped; a dropped submit counts in stratum_submit_timeouts_total. */
+  /**
+   * A submit unanswered this long counts in stratum_submit_timeouts_total; it stays matchable for
+   * `lateAnswerWindow` times as long, so a late answer still counts as the pool said.
+   */
   submitTimeoutMs: number;
+  /** How many submit timeouts a late answer may take (default 10). */
+  lateAnswerWindow?: number;
   /** Hash every submitted share (observe-only). */
   shareAudit: boolean;
   /** Bound on requests waiting per connection and direction; the oldest is evicted (as a timeout). Default 1000. */
@@ -58,22 +62,11 @@ export interface EventSource {
   subscribe(listener: ProxyEventListener): () => void;
 }
 
-export interface PoolStatus {
-  host: string;
-  port: number | null;
-  /** null: no connect attempt yet. */
-  up: boolean | null;
-  /** Message of the latest failed attempt (kept after a later success, see lastErrorAt). */
-  lastError: string | null;
-  /** Wall-clock ms of the latest failed attempt. */
-  lastErrorAt: number | null;
-  /** Wall-clock ms of the latest successful connect. */
-  lastConnectAt: number | null;
-}
-
 export interface ConnectionStatus {
   connectionId: number;
   worker: string | null;
+  /** The pool the connection is relayed to; null while it has none. */
+  pool: string | null;
   remoteAddress: string;
   remotePort: number;
   /** Wall-clock ms. */
@@ -93,19 +86,21 @@ interface ChildInc {
 }
 
 const DEFAULT_MAX_PENDING = 1000;
+const DEFAULT_LATE_ANSWER_WINDOW = 10;
 
 /**
  * Turns the relay's event stream into Prometheus metrics and /status data. Coupled to the relay
  * only through the event bus; O(1) per event, never throws into the emitter.
  *
- * Attribution: a connection's series are resolved once, when mining.authorize names its worker;
- * bytes and shares before that count under client_id="unknown".
+ * Attribution: a connection's series are resolved when mining.authorize names its worker and
+ * when its upstream connects (the pool, `pool_host`); bytes and shares before the authorize
+ * count under client_id="unknown".
  */
 export class MetricsCollector {
   private readonly metrics: StratumMetrics;
-  private readonly poolHost: string;
   private readonly cap: ClientIdCap;
   private readonly submitTimeoutMs: number;
+  private readonly lateAnswerWindow: number;
   private readonly shareAudit: boolean;
   private readonly maxPending: number;
   private readonly now: () => number;
@@ -113,10 +108,10 @@ export class MetricsCollector {
   private readonly sweepIntervalMs: number;
 
   private readonly states = new Map<number, ConnectionState>();
-  private readonly seriesByClient = new Map<string, WorkerSeries>();
+  /** Keyed by pool name, then client id. */
+  private readonly seriesByPool = new Map<string, Map<string, WorkerSeries>>();
   private readonly unknownSeries: WorkerSeries;
   private pendingTotal = 0;
-  private readonly pool: PoolStatus;
 
   // Label children and cells resolved at construction (decide once, not per message). Whatever
   // moves per message or per share is a cell (a plain number add, see CounterCell/HistogramCell).
@@ -130,18 +125,14 @@ export class MetricsCollector {
   private readonly latencyOther: HistogramCell;
   private readonly closes = new Map<string, ChildInc>();
   private readonly rejectedConnections = new Map<string, ChildInc>();
-  private readonly connectFailures = new Map<string, ChildInc>();
+  /** Per pool name: connect latency, probe latency, duration, connections. Created on first use. */
+  private readonly poolCells = new Map<string, PoolCells>();
   /** Only filled when the share audit is on (no verdict series otherwise). */
   private readonly verdicts = new Map<string, CounterCell>();
   /** stratum_jobs_total{clean}: created by the first notify of each kind, as the series appear. */
   private jobsClean: CounterCell | null = null;
   private jobsNotClean: CounterCell | null = null;
   private readonly shareDifficulty: HistogramCell;
-  private readonly connectionsTotal: ChildInc;
-  private readonly activeConnections: { inc(): void; dec(): void };
-  private readonly durationSeconds: HistogramCell;
-  private readonly connectLatency: HistogramCell;
-  private readonly poolUp: { set(v: number): void };
 
   private unsubscribe: (() => void) | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -154,17 +145,15 @@ export class MetricsCollector {
   constructor(options: MetricsCollectorOptions) {
     const m = options.metrics;
     this.metrics = m;
-    this.poolHost = options.poolHost;
     this.cap = new ClientIdCap(options.maxClientIds);
     this.submitTimeoutMs = options.submitTimeoutMs;
+    this.lateAnswerWindow = Math.max(1, options.lateAnswerWindow ?? DEFAULT_LATE_ANSWER_WINDOW);
     this.shareAudit = options.shareAudit;
     this.maxPending = Math.max(1, options.maxPendingPerConnection ?? DEFAULT_MAX_PENDING);
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(options.submitTimeoutMs / 4)));
-    this.pool = { host: options.poolHost, port: options.poolPort ?? null, up: null, lastError: null, lastErrorAt: null, lastConnectAt: null };
-
-    this.unknownSeries = this.seriesFor(UNKNOWN_CLIENT_ID);
+    this.unknownSeries = this.seriesFor(UNKNOWN_CLIENT_ID, NO_POOL_LABEL);
 
     const perDirection = <T>(make: (d: Direction) => T): Record<Direction, T> =>
       ({ miner_to_pool: make('miner_to_pool'), pool_to_miner: make('pool_to_miner') }) as Record<Direction, T>;
@@ -190,19 +179,15 @@ export class MetricsCollector {
       child.inc(0);
       this.rejectedConnections.set(reason, child);
     }
-    for (const reason of UPSTREAM_FAILURE_REASONS) {
-      this.connectFailures.set(reason, m.upstreamConnectFailuresTotal.labels({ pool_host: this.poolHost, reason }));
-    }
     if (this.shareAudit) for (const verdict of SHARE_AUDIT_VERDICTS) this.verdicts.set(verdict, m.cells.shareAudit.cell({ verdict }));
-    const host = { pool_host: this.poolHost };
-    this.connectionsTotal = m.connectionsTotal.labels(host);
-    this.connectionsTotal.inc(0);
-    this.activeConnections = m.activeConnections.labels(host);
-    m.activeConnections.set(host, 0);
-    this.durationSeconds = m.connectionDurationSeconds.cell(host);
-    this.connectLatency = m.connectLatencySeconds.cell(host);
-    this.poolUp = m.poolUp.labels(host);
     m.setPendingRequestsProvider(() => this.pendingTotal);
+    m.setActiveConnectionsProvider(() => this.activeByPool());
+    const pools = options.pools;
+    if (pools !== undefined) {
+      m.setPoolStateProvider(pools);
+      // Every configured pool's series exist from the first scrape (alerts need the zeros).
+      for (const pool of pools()) this.cellsOfPool(pool.name);
+    }
   }
 
   /** Subscribes to a ProxyServer's event bus and starts the expiry sweeper. */
@@ -226,30 +211,13 @@ export class MetricsCollector {
     this.states.clear();
     this.pendingTotal = 0;
     this.metrics.setPendingRequestsProvider(null);
+    this.metrics.setActiveConnectionsProvider(null);
+    this.metrics.setPoolStateProvider(null);
   }
 
   /** Live state size, for leak tests. */
   stateSize(): { connections: number; pending: number } {
     return { connections: this.states.size, pending: this.pendingTotal };
-  }
-
-  poolStatus(): PoolStatus {
-    return { ...this.pool };
-  }
-
-  /**
-   * The outcome of a bare TCP probe of the pool (see PoolProbe): also an upstream connect, so it
-   * moves `stratum_pool_up` and the pool status like a miner's connect does. No latency or
-   * failure-reason samples: those describe miners' connections.
-   */
-  recordPoolProbe(ok: boolean, error: string | null): void {
-    this.poolUp.set(ok ? 1 : 0);
-    this.pool.up = ok;
-    if (ok) this.pool.lastConnectAt = this.wallNow();
-    else {
-      this.pool.lastError = error;
-      this.pool.lastErrorAt = this.wallNow();
-    }
   }
 
   connectionStatuses(): ConnectionStatus[] {
@@ -258,6 +226,7 @@ export class MetricsCollector {
       out.push({
         connectionId: s.connectionId,
         worker: s.worker,
+        pool: s.pool === NO_POOL_LABEL ? null : s.pool,
         remoteAddress: s.remoteAddress,
         remotePort: s.remotePort,
         connectedSince: s.connectedAt,
@@ -318,6 +287,9 @@ export class MetricsCollector {
         case 'upstream.connect_failed':
           this.onUpstreamFailed(event);
           break;
+        case 'pool.probed':
+          this.onProbed(event);
+          break;
         case 'parse.error':
           this.parseErrors[event.direction].inc();
           break;
@@ -330,17 +302,27 @@ export class MetricsCollector {
     }
   }
 
-  /** Drops requests older than the submit timeout; expired submits count as timeouts. Called by the timer. */
+  /**
+   * Requests older than the submit timeout count as timed out (a submit in
+   * stratum_submit_timeouts_total) but stay matchable: a late answer is still an answer. Only
+   * after `lateAnswerWindow` timeouts are they dropped. Called by the timer.
+   */
   sweep(): void {
     try {
-      const deadline = this.now() - this.submitTimeoutMs;
+      const now = this.now();
+      const deadline = now - this.submitTimeoutMs;
+      const dropDeadline = now - this.submitTimeoutMs * this.lateAnswerWindow;
       for (const s of this.states.values()) {
         const series = s.series;
-        const onExpired = (entry: PendingRequest<RequestInfo>): void => {
+        const onTimedOut = (entry: PendingRequest<RequestInfo>): void => {
           if (entry.data.method === 'mining.submit') series.submitTimeouts.add(1);
         };
-        this.pendingTotal -= s.minerRequests.expire(deadline, onExpired);
-        if (s.poolRequests !== null) this.pendingTotal -= s.poolRequests.expire(deadline, onExpired);
+        this.pendingTotal -= s.minerRequests.markTimedOut(deadline, onTimedOut);
+        s.minerRequests.expire(dropDeadline, ignoreEntry);
+        if (s.poolRequests !== null) {
+          this.pendingTotal -= s.poolRequests.markTimedOut(deadline, onTimedOut);
+          s.poolRequests.expire(dropDeadline, ignoreEntry);
+        }
       }
     } catch {
       this.internalErrors++;
@@ -349,13 +331,54 @@ export class MetricsCollector {
 
   // ---------------------------------------------------------------------------------------------
 
-  private seriesFor(clientId: string): WorkerSeries {
-    let series = this.seriesByClient.get(clientId);
+  private seriesFor(clientId: string, pool: string): WorkerSeries {
+    let byClient = this.seriesByPool.get(pool);
+    if (byClient === undefined) {
+      byClient = new Map();
+      this.seriesByPool.set(pool, byClient);
+    }
+    let series = byClient.get(clientId);
     if (series === undefined) {
-      series = new WorkerSeries(this.metrics, clientId, this.poolHost);
-      this.seriesByClient.set(clientId, series);
+      series = new WorkerSeries(this.metrics, clientId, pool);
+      byClient.set(clientId, series);
     }
     return series;
+  }
+
+  private cellsOfPool(pool: string): PoolCells {
+    let cells = this.poolCells.get(pool);
+    if (cells === undefined) {
+      const m = this.metrics;
+      const host = { pool_host: pool };
+      const connections = m.connectionsTotal.labels(host);
+      connections.inc(0);
+      const failovers = m.poolFailoversTotal.labels(host);
+      if (pool !== NO_POOL_LABEL) failovers.inc(0);
+      cells = {
+        connections,
+        duration: m.connectionDurationSeconds.cell(host),
+        connectLatency: m.connectLatencySeconds.cell(host),
+        probe: m.poolProbeSeconds.cell(host),
+        failovers,
+        failures: new Map(),
+      };
+      this.poolCells.set(pool, cells);
+    }
+    return cells;
+  }
+
+  private activeByPool(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const pool of this.poolCells.keys()) counts.set(pool, 0);
+    for (const s of this.states.values()) counts.set(s.pool, (counts.get(s.pool) ?? 0) + 1);
+    return counts;
+  }
+
+  /** The series of a connection's worker on its current pool. */
+  private resolveSeries(s: ConnectionState): void {
+    const worker = s.worker;
+    s.series = this.seriesFor(worker === null ? UNKNOWN_CLIENT_ID : this.cap.resolve(worker), s.pool);
+    if (s.authorized && s.difficulty !== null) s.series.currentDifficulty.set(s.difficulty);
   }
 
   private jobCell(clean: boolean): CounterCell {
@@ -368,8 +391,6 @@ export class MetricsCollector {
   }
 
   private onOpened(e: ConnectionOpenedEvent): void {
-    this.connectionsTotal.inc();
-    this.activeConnections.inc();
     const wall = typeof e.wallTime === 'number' ? e.wallTime : this.wallNow();
     const state = new ConnectionState(e.connectionId, e.remoteAddress, e.remotePort, wall, this.unknownSeries, this.shareAudit, this.maxPending);
     const previous = this.states.get(e.connectionId);
@@ -379,13 +400,25 @@ export class MetricsCollector {
 
   private onClosed(e: ConnectionClosedEvent): void {
     (this.closes.get(`${e.side}/${e.reason}`) ?? this.metrics.connectionClosesTotal.labels({ side: e.side, reason: e.reason })).inc();
-    this.durationSeconds.observe(msToSeconds(e.durationMs));
+    if (e.reason === 'failback') this.metrics.failbacksTotal.inc();
+    const pool = typeof e.poolName === 'string' ? e.poolName : NO_POOL_LABEL;
+    const cells = this.cellsOfPool(pool);
+    cells.duration.observe(msToSeconds(e.durationMs));
     const s = this.states.get(e.connectionId);
+    // A connection that never reached a pool is counted here, under pool_host="none".
+    if (s === undefined || !s.counted) cells.connections.inc();
     if (s === undefined) return;
-    this.activeConnections.dec();
-    // Nobody will answer these any more: released, not counted as timeouts.
-    this.pendingTotal -= s.minerRequests.clear();
-    if (s.poolRequests !== null) this.pendingTotal -= s.poolRequests.clear();
+    // Nobody will answer these any more: a submit among them is lost (timed out or not).
+    const series = s.series;
+    const onLost = (entry: PendingRequest<RequestInfo>): void => {
+      if (entry.data.method === 'mining.submit') series.submitsLost.add(1);
+    };
+    this.pendingTotal -= s.minerRequests.waiting;
+    s.minerRequests.clear(onLost);
+    if (s.poolRequests !== null) {
+      this.pendingTotal -= s.poolRequests.waiting;
+      s.poolRequests.clear();
+    }
     this.states.delete(e.connectionId);
   }
 
@@ -396,20 +429,39 @@ export class MetricsCollector {
   }
 
   private onUpstreamConnected(e: UpstreamConnectedEvent): void {
-    this.connectLatency.observe(msToSeconds(e.latencyMs));
-    this.poolUp.set(1);
-    this.pool.up = true;
-    this.pool.lastConnectAt = this.wallNow();
-    if (this.pool.port === null) this.pool.port = e.poolPort;
+    const cells = this.cellsOfPool(e.poolName);
+    cells.connectLatency.observe(msToSeconds(e.latencyMs));
+    const s = this.states.get(e.connectionId);
+    if (s === undefined) return;
+    if (!s.counted) {
+      s.counted = true;
+      cells.connections.inc();
+    }
+    if (s.pool !== e.poolName) {
+      s.pool = e.poolName;
+      this.resolveSeries(s);
+    }
   }
 
   private onUpstreamFailed(e: UpstreamConnectFailedEvent): void {
-    (this.connectFailures.get(e.reason) ?? this.metrics.upstreamConnectFailuresTotal.labels({ pool_host: this.poolHost, reason: e.reason })).inc();
-    this.poolUp.set(0);
-    this.pool.up = false;
-    this.pool.lastError = e.code !== undefined ? `${e.code}: ${e.message}` : e.message;
-    this.pool.lastErrorAt = this.wallNow();
-    if (this.pool.port === null) this.pool.port = e.poolPort;
+    const cells = this.cellsOfPool(e.poolName);
+    let failures = cells.failures.get(e.reason);
+    if (failures === undefined) {
+      failures = this.metrics.upstreamConnectFailuresTotal.labels({ pool_host: e.poolName, reason: e.reason });
+      cells.failures.set(e.reason, failures);
+    }
+    failures.inc();
+    if (e.failover) cells.failovers.inc();
+    // Back to "no pool" until the next one connects (its bytes and shares are not this pool's).
+    const s = this.states.get(e.connectionId);
+    if (s !== undefined && s.pool !== NO_POOL_LABEL) {
+      s.pool = NO_POOL_LABEL;
+      this.resolveSeries(s);
+    }
+  }
+
+  private onProbed(e: PoolProbedEvent): void {
+    if (e.ok) this.cellsOfPool(e.poolName).probe.observe(msToSeconds(e.latencyMs));
   }
 
   private onRequest(e: StratumRequestEvent): void {
@@ -441,8 +493,11 @@ export class MetricsCollector {
 
   private addPending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo): void {
     const evicted = table.add(id, t, info);
-    if (evicted === null) this.pendingTotal++;
-    else if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.add(1);
+    this.pendingTotal++;
+    if (evicted === null || evicted.timedOut) return;
+    // Pushed out unanswered before its timeout: counted as one (it can no longer be answered).
+    this.pendingTotal--;
+    if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.add(1);
   }
 
   /** A request or notification from the miner. Returns what its pending entry must remember. */
@@ -462,8 +517,7 @@ export class MetricsCollector {
     if (name === null) return;
     s.authorized = true;
     s.worker = name;
-    s.series = this.seriesFor(this.cap.resolve(name));
-    if (s.difficulty !== null) s.series.currentDifficulty.set(s.difficulty);
+    this.resolveSeries(s);
   }
 
   private onSubmit(s: ConnectionState, params: readonly unknown[], answerExpected: boolean): RequestInfo {
@@ -535,7 +589,9 @@ export class MetricsCollector {
         this.unmatched.pool_to_miner.inc();
         return;
       }
-      this.pendingTotal--;
+      if (entry.timedOut) {
+        if (entry.data.method === 'mining.submit') s.series.lateAnswers.add(1);
+      } else this.pendingTotal--;
       const info = entry.data;
       (this.latencyByMethod.get(info.method) ?? this.latencyOther).observe(msToSeconds(e.t - entry.t));
       switch (info.method) {
@@ -556,7 +612,7 @@ export class MetricsCollector {
         this.unmatched.miner_to_pool.inc();
         return;
       }
-      this.pendingTotal--;
+      if (!entry.timedOut) this.pendingTotal--;
     }
   }
 
@@ -591,6 +647,17 @@ export class MetricsCollector {
     if (mask !== null) s.versionMask = mask;
   }
 }
+
+interface PoolCells {
+  readonly connections: ChildInc;
+  readonly duration: HistogramCell;
+  readonly connectLatency: HistogramCell;
+  readonly probe: HistogramCell;
+  readonly failovers: ChildInc;
+  readonly failures: Map<string, ChildInc>;
+}
+
+function ignoreEntry(): void {}
 
 /**
  * Ids are relayed however odd (objects, arrays, booleans); only numbers and strings can be

@@ -5,7 +5,6 @@ import { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
 import type { Readiness } from './http-server';
 import { MetricsCollector } from './metrics-collector';
-import { PoolProbe } from './pool-probe';
 import { buildStatus } from './status';
 
 /**
@@ -31,11 +30,7 @@ export interface ObservabilityOptions {
   collectDefaultMetrics?: boolean;
   /** Bound on pending requests per connection and direction (default 1000). */
   maxPendingPerConnection?: number;
-  /** While the latest pool connect failed, probe the pool this often (default 5000 ms). */
-  poolProbeIntervalMs?: number;
 }
-
-const DEFAULT_POOL_PROBE_INTERVAL_MS = 5_000;
 
 /**
  * Creates the registry, the metrics and the collector (subscribed to `server.events`), then
@@ -48,31 +43,16 @@ export async function startObservability(options: ObservabilityOptions): Promise
   const registry = new Registry();
   const metrics = createMetrics(registry, { collectDefault: options.collectDefaultMetrics ?? true });
   metrics.maxConnections.set(config.maxConnections);
+  const upstreams = server.upstreams;
   const collector = new MetricsCollector({
     metrics,
-    poolHost: config.poolHost,
-    poolPort: config.poolPort,
+    pools: () => upstreams.states(),
     maxClientIds: config.maxClientIds,
     submitTimeoutMs: config.submitTimeoutMs,
     shareAudit: config.shareAudit,
     ...(options.maxPendingPerConnection !== undefined ? { maxPendingPerConnection: options.maxPendingPerConnection } : {}),
   });
   collector.attach(server.events);
-
-  // While the pool is marked down, find out by ourselves when it is back (see PoolProbe).
-  const probe = new PoolProbe({ host: config.poolHost, port: config.poolPort, timeoutMs: config.upstreamConnectTimeoutMs });
-  const probeTimer = setInterval(() => {
-    if (collector.poolStatus().up !== false) return;
-    probe.probe((result) => {
-      collector.recordPoolProbe(result.ok, result.ok ? null : result.error);
-      if (result.ok) logger.info({ pool: `${config.poolHost}:${config.poolPort}` }, 'pool reachable again');
-    });
-  }, options.poolProbeIntervalMs ?? DEFAULT_POOL_PROBE_INTERVAL_MS);
-  probeTimer.unref();
-  const stopProbing = (): void => {
-    clearInterval(probeTimer);
-    probe.close();
-  };
 
   let closing = false;
   const readiness = (): Readiness => {
@@ -84,10 +64,12 @@ export async function startObservability(options: ObservabilityOptions): Promise
       listening = false;
     }
     if (!listening) return { ready: false, reason: 'not listening' };
-    const pool = collector.poolStatus();
-    // No attempt yet: nothing says the pool is down, so assume it is up.
-    if (pool.up === false) return { ready: false, reason: `pool down: ${pool.lastError ?? 'unknown error'}` };
-    return { ready: true };
+    if (upstreams.anyUp()) return { ready: true };
+    // Ready means a miner connecting now gets a pool: not before one answered a probe.
+    const pools = upstreams.states();
+    if (pools.every((p) => p.up === null)) return { ready: false, reason: 'no pool has answered a probe yet' };
+    const why = pools.map((p) => `${p.name}: ${p.up === null ? 'not probed yet' : (p.lastError ?? 'down')}`).join('; ');
+    return { ready: false, reason: `no pool is up (${why})` };
   };
 
   let http;
@@ -103,13 +85,12 @@ export async function startObservability(options: ObservabilityOptions): Promise
           startedAt,
           now: Date.now(),
           config,
-          pool: collector.poolStatus(),
+          pools: upstreams.states(),
           connections: collector.connectionStatuses(),
         }),
       logger,
     });
   } catch (err) {
-    stopProbing();
     collector.detach();
     throw err;
   }
@@ -128,7 +109,6 @@ export async function startObservability(options: ObservabilityOptions): Promise
       if (closed) return;
       closed = true;
       closing = true;
-      stopProbing();
       await http.close();
       collector.detach();
     },

@@ -17,6 +17,8 @@ export interface PendingRequest<T> {
   nextSameId: PendingRequest<T> | null;
   /** Only meaningful on the head of an id's queue: its last element. */
   lastSameId: PendingRequest<T> | null;
+  /** Past the timeout and reported as such, but still matchable by a late answer. */
+  timedOut: boolean;
 }
 
 /**
@@ -35,11 +37,19 @@ export class PendingRequests<T> {
   private oldest: PendingRequest<T> | null = null;
   private newest: PendingRequest<T> | null = null;
   private count = 0;
+  /** Oldest entry not yet marked timed out (entries are in time order, so marking walks from here). */
+  private markCursor: PendingRequest<T> | null = null;
+  private timedOutCount = 0;
 
   constructor(private readonly maxSize: number) {}
 
   get size(): number {
     return this.count;
+  }
+
+  /** Entries still within their timeout (size minus those kept only for a late answer). */
+  get waiting(): number {
+    return this.count - this.timedOutCount;
   }
 
   /** Adds a request; returns the entry evicted to make room, or null. */
@@ -49,7 +59,8 @@ export class PendingRequests<T> {
       evicted = this.oldest;
       this.remove(evicted);
     }
-    const entry: PendingRequest<T> = { id, t, data, older: this.newest, newer: null, nextSameId: null, lastSameId: null };
+    const entry: PendingRequest<T> = { id, t, data, older: this.newest, newer: null, nextSameId: null, lastSameId: null, timedOut: false };
+    if (this.markCursor === null) this.markCursor = entry;
     if (this.newest !== null) this.newest.newer = entry;
     else this.oldest = entry;
     this.newest = entry;
@@ -73,6 +84,24 @@ export class PendingRequests<T> {
     return head;
   }
 
+  /**
+   * Marks and reports, oldest first, every entry with `t <= deadline` not marked yet; they stay
+   * matchable (a late answer is still an answer). Returns how many were marked.
+   */
+  markTimedOut(deadline: number, onTimedOut: (entry: PendingRequest<T>) => void): number {
+    let n = 0;
+    let entry = this.markCursor;
+    while (entry !== null && entry.t <= deadline) {
+      entry.timedOut = true;
+      this.timedOutCount++;
+      n++;
+      onTimedOut(entry);
+      entry = entry.newer;
+    }
+    this.markCursor = entry;
+    return n;
+  }
+
   /** Removes and reports, oldest first, every entry with `t <= deadline`. Returns how many. */
   expire(deadline: number, onExpired: (entry: PendingRequest<T>) => void): number {
     let n = 0;
@@ -86,12 +115,15 @@ export class PendingRequests<T> {
   }
 
   /** Drops everything (the connection closed: nobody will answer). Returns how many were dropped. */
-  clear(): number {
+  clear(onDropped?: (entry: PendingRequest<T>) => void): number {
     const n = this.count;
+    if (onDropped !== undefined) for (let e = this.oldest; e !== null; e = e.newer) onDropped(e);
     this.byId.clear();
     this.oldest = null;
     this.newest = null;
+    this.markCursor = null;
     this.count = 0;
+    this.timedOutCount = 0;
     return n;
   }
 
@@ -101,6 +133,8 @@ export class PendingRequests<T> {
    * its id and therefore that id's head.
    */
   private remove(entry: PendingRequest<T>): void {
+    if (entry === this.markCursor) this.markCursor = entry.newer;
+    if (entry.timedOut) this.timedOutCount--;
     if (entry.older !== null) entry.older.newer = entry.newer;
     else this.oldest = entry.newer;
     if (entry.newer !== null) entry.newer.older = entry.older;

@@ -67,8 +67,11 @@ export class ProxyService {
     const server = createServer({
       listenHost: config.proxyHost,
       listenPort: config.proxyPort,
-      poolHost: config.poolHost,
-      poolPort: config.poolPort,
+      pools: config.pools,
+      poolProbeIntervalMs: config.poolProbeIntervalMs,
+      failbackDelayMs: config.failbackDelayMs,
+      failbackRate: config.failbackRate,
+      userAgent: `stratum-relay/${version} probe`,
       maxConnections: config.maxConnections,
       idleTimeoutMs: config.idleTimeoutMs,
       upstreamConnectTimeoutMs: config.upstreamConnectTimeoutMs,
@@ -92,6 +95,8 @@ export class ProxyService {
       throw listenError(error, config.metricsHost, config.metricsPort, 'metricsPort');
     }
     this.observability = observability;
+    // Pool health from the first second: /readyz and stratum_pool_up need no miner to learn it.
+    server.startHealth();
 
     let proxy: { host: string; port: number };
     try {
@@ -103,7 +108,7 @@ export class ProxyService {
       throw listenError(error, config.proxyHost, config.proxyPort, 'proxyPort');
     }
     logger.info(
-      { version, proxy_address: proxy, pool: `${config.poolHost}:${config.poolPort}` },
+      { version, proxy_address: proxy, pools: config.pools.map((p) => `${p.name} (${p.scheme}://${p.host}:${p.port})`) },
       'proxy listening',
     );
 

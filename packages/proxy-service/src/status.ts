@@ -1,16 +1,26 @@
-import type { ConnectionStatus, PoolStatus } from './metrics-collector';
+import type { PoolState } from '@stratum-relay/proxy-core';
+import type { ConnectionStatus } from './metrics-collector';
 
 /** Keys whose values never leave the process, whatever the config grows into. */
 const SECRET_KEY = /pass|secret|token/i;
 
 export interface StatusPool {
+  name: string;
   host: string;
-  port: number | null;
-  /** null until the first connect attempt. */
-  up: boolean | null;
+  port: number;
+  scheme: 'tcp' | 'tls';
+  /** 0 = primary. */
+  priority: number;
+  /** up, down, or unknown before the first probe or connect finished. */
+  state: 'up' | 'down' | 'unknown';
+  /** ISO time of the latest change of state, or null. */
+  since: string | null;
+  /** Miners relayed to this pool right now. */
+  miners: number;
   lastError: string | null;
-  /** ISO time of the latest successful connect, or null. */
-  lastConnectAt: string | null;
+  lastErrorAt: string | null;
+  /** The opt-in per-pool account rewrite is on for this pool (the account itself is not shown). */
+  accountRewrite: boolean;
 }
 
 /** The collector's snapshot as JSON: times as ISO strings, the remote port left out. */
@@ -33,7 +43,7 @@ export interface StatusInput {
   startedAt: number;
   now: number;
   config: object;
-  pool: PoolStatus;
+  pools: readonly PoolState[];
   connections: readonly ConnectionStatus[];
 }
 
@@ -42,9 +52,15 @@ export function redactConfig(config: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (SECRET_KEY.test(key)) continue;
-    out[key] = value !== null && typeof value === 'object' && !Array.isArray(value) ? redactConfig(value as object) : value;
+    out[key] = redactValue(value);
   }
   return out;
+}
+
+function redactValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactValue);
+  if (value !== null && typeof value === 'object') return redactConfig(value);
+  return value;
 }
 
 function iso(ms: number | null): string | null {
@@ -57,18 +73,23 @@ export function buildStatus(input: StatusInput): StatusBody {
     version: input.version,
     uptimeSeconds: Math.max(0, Math.round((input.now - input.startedAt) / 1000)),
     config: redactConfig(input.config),
-    pools: [
-      {
-        host: input.pool.host,
-        port: input.pool.port,
-        up: input.pool.up,
-        lastError: input.pool.lastError,
-        lastConnectAt: iso(input.pool.lastConnectAt),
-      },
-    ],
+    pools: input.pools.map((p) => ({
+      name: p.name,
+      host: p.host,
+      port: p.port,
+      scheme: p.scheme,
+      priority: p.priority,
+      state: p.up === null ? 'unknown' : p.up ? 'up' : 'down',
+      since: iso(p.since),
+      miners: p.miners,
+      lastError: p.lastError,
+      lastErrorAt: iso(p.lastErrorAt),
+      accountRewrite: p.accountRewrite,
+    })),
     connections: input.connections.map((c) => ({
       connectionId: c.connectionId,
       worker: c.worker,
+      pool: c.pool,
       remoteAddress: c.remoteAddress,
       connectedSince: new Date(c.connectedSince).toISOString(),
       bytesSent: c.bytesSent,

@@ -27,7 +27,17 @@ export type CloseSide = 'miner' | 'pool' | 'proxy';
  */
 export type CloseReason = 'end' | 'reset' | 'idle_timeout' | 'upstream_failed' | 'drain' | 'limit' | 'failback';
 
-export type RejectReason = 'max_connections' | 'draining';
+/** Why a connection was refused before it was relayed (one per admission rule). */
+export type RejectReason =
+  | 'max_connections'
+  | 'draining'
+  | 'per_ip'
+  | 'rate'
+  | 'not_allowed'
+  | 'proxy_protocol'
+  | 'first_byte_timeout'
+  | 'authorize_timeout'
+  | 'tls_handshake';
 
 /**
  * Why a connect to a pool failed. `no_answer`: TCP (and TLS) succeeded but the pool sent nothing
