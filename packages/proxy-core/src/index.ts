@@ -13,6 +13,10 @@ export type { PoolState, AccountRewriteCounts } from './upstream/upstream-pools'
 export { dialPool } from './upstream/pool-dialer';
 export type { PoolDialer, PoolTlsOptions, DialedSocket } from './upstream/pool-dialer';
 export { upstreamFailureReason } from './upstream/failure-reason';
+export { OPEN_ADMISSION } from './admission/admission-gate';
+export type { AdmissionSettings } from './admission/admission-gate';
+export { RateLimitedLog } from './admission/log-limiter';
+export type { RateLimitedLogOptions, SuppressedSummary } from './admission/log-limiter';
 /** The Stratum framing the observer uses, re-exported from stratum-wire where it lives (zero-copy newline splitting with a hard line cap). */
 export { LineSplitter } from '@stratum-relay/stratum-wire';
 export type { LineSink } from '@stratum-relay/stratum-wire';

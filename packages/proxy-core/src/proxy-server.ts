@@ -1,11 +1,14 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type * as tls from 'node:tls';
 import type { Direction, PoolSpec, RejectReason } from '@stratum-relay/shared-types';
 import { ProxyCoreError } from './errors';
 import { ProxyEventBus } from './event-bus';
 import { ProxyConnection } from './proxy-connection';
 import type { ConnectionSnapshot, ObserverFactory } from './proxy-connection';
 import { StratumParser } from './stratum-parser';
+import { AdmissionGate, OPEN_ADMISSION, type AdmissionSettings, type AdmittedConnection } from './admission/admission-gate';
+import { AuthorizeDeadline } from './admission/authorize-deadline';
 import { Failback } from './upstream/failback';
 import type { PoolDialer, PoolTlsOptions } from './upstream/pool-dialer';
 import { PoolProber } from './upstream/pool-prober';
@@ -36,6 +39,14 @@ export interface ProxyServerOptions {
   failbackRate?: number;
   /** Shown to pools in the probes' mining.subscribe. */
   userAgent?: string;
+  /** A second listener for miners over TLS (same relay on the decrypted stream); null/undefined = off. */
+  tls?: { host: string; port: number; context: tls.SecureContext } | null;
+  /** Allow-list, per-IP limits, PROXY protocol and the first-byte deadline (default: none of them). */
+  admission?: AdmissionSettings;
+  /** Close a connection that has not sent mining.authorize within this long; 0/undefined = off. */
+  authorizeTimeoutMs?: number;
+  /** listen(2) backlog of both listeners (default 511, Node's). */
+  listenBacklog?: number;
   maxConnections: number;
   /** 0 disables. */
   idleTimeoutMs: number;
@@ -92,11 +103,20 @@ export class ProxyServer {
 
   private readonly server: net.Server;
   private readonly open = new Map<number, ProxyConnection>();
+  /** Per-IP slots to give back when a connection admitted through the gate closes. */
+  private readonly releases = new Map<number, () => void>();
   private readonly observerFactory: ObserverFactory;
   /** The pool list and health; a reload swaps its list for new connections. */
   readonly upstreams: UpstreamPools;
   private readonly prober: PoolProber | null;
   private readonly failback: Failback;
+  private readonly gate: AdmissionGate;
+  private readonly authorizeDeadline: AuthorizeDeadline;
+  private tlsServer: net.Server | null = null;
+  private tlsContext: tls.SecureContext | null;
+  /** Admission with no rule at all (and no TLS): sockets go straight to the relay. */
+  private openDoor: boolean;
+  private maxConnections: number;
   private accepting = true;
   /** Waiters for `open` to become empty (drain/close). */
   private emptyWaiters: Array<() => void> = [];
@@ -129,8 +149,41 @@ export class ProxyServer {
       ratePerSecond: options.failbackRate ?? DEFAULT_FAILBACK_RATE,
       connections: () => this.open.values(),
     });
+    const admission = options.admission ?? OPEN_ADMISSION;
+    this.gate = new AdmissionGate({ settings: admission, bus: this.events, onAdmitted: this.onAdmitted });
+    this.openDoor = isOpenDoor(admission);
+    this.maxConnections = options.maxConnections;
+    this.authorizeDeadline = new AuthorizeDeadline(this.events, options.authorizeTimeoutMs ?? 0, this.onAuthorizeExpired);
+    this.tlsContext = options.tls?.context ?? null;
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
     this.server.on('error', this.onServerError);
+    if (options.tls !== undefined && options.tls !== null) {
+      this.tlsServer = net.createServer({ allowHalfOpen: true, noDelay: true }, this.onTlsConnection);
+      this.tlsServer.on('error', this.onServerError);
+    }
+  }
+
+  /** New admission rules for new connections (config reload); open connections are untouched. */
+  setAdmission(settings: AdmissionSettings, authorizeTimeoutMs: number): void {
+    this.gate.reconfigure(settings);
+    this.openDoor = isOpenDoor(settings);
+    this.authorizeDeadline.setTimeout(authorizeTimeoutMs);
+  }
+
+  /** A new certificate for new TLS connections (rotation without dropping anyone). */
+  setTlsContext(context: tls.SecureContext): void {
+    this.tlsContext = context;
+  }
+
+  /** The connection limit in force (may be lowered below the configured one by the descriptor limit). */
+  setMaxConnections(max: number): void {
+    this.maxConnections = max;
+  }
+
+  /** Address of the TLS listener once listening, or null. */
+  tlsAddress(): { host: string; port: number } | null {
+    const address = this.tlsServer?.address();
+    return address === null || address === undefined || typeof address === 'string' ? null : { host: address.address, port: address.port };
   }
 
   /**
@@ -148,36 +201,25 @@ export class ProxyServer {
     this.failback.stop();
   }
 
-  /** Resolves with the bound address; rejects with ProxyCoreError SRL_ERR_ADDRESS_IN_USE / SRL_ERR_LISTEN. */
-  listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const server = this.server;
-      const onError = (err: NodeJS.ErrnoException): void => {
-        server.off('listening', onListening);
-        const where = `${this.options.listenHost}:${this.options.listenPort}`;
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new ProxyCoreError('SRL_ERR_ADDRESS_IN_USE', `address ${where} is already in use`, { cause: err })
-            : new ProxyCoreError('SRL_ERR_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
-        );
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        this.startHealth();
-        const address = server.address() as net.AddressInfo;
-        resolve({ host: address.address, port: address.port });
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
+  /**
+   * Listens for miners (and on the TLS port when configured); resolves with the plain listener's
+   * address. Rejects with ProxyCoreError SRL_ERR_ADDRESS_IN_USE / SRL_ERR_LISTEN (nothing is left listening).
+   */
+  async listen(): Promise<{ host: string; port: number }> {
+    this.accepting = true;
+    const backlog = this.options.listenBacklog;
+    const address = await listenOn(this.server, this.options.listenHost, this.options.listenPort, backlog);
+    const tlsOptions = this.options.tls;
+    if (this.tlsServer !== null && tlsOptions !== undefined && tlsOptions !== null) {
       try {
-        this.accepting = true;
-        server.listen({ host: this.options.listenHost, port: this.options.listenPort });
+        await listenOn(this.tlsServer, tlsOptions.host, tlsOptions.port, backlog);
       } catch (err) {
-        server.off('error', onError);
-        server.off('listening', onListening);
-        reject(new ProxyCoreError('SRL_ERR_LISTEN', `cannot listen: ${(err as Error).message}`, { cause: err }));
+        this.server.close();
+        throw err;
       }
-    });
+    }
+    this.startHealth();
+    return address;
   }
 
   get listening(): boolean {
@@ -199,6 +241,8 @@ export class ProxyServer {
     this.accepting = false;
     // server.close() releases the port at once; its callback would wait for every connection.
     if (this.server.listening) this.server.close();
+    if (this.tlsServer?.listening === true) this.tlsServer.close();
+    this.gate.closeAll();
     return Promise.resolve();
   }
 
@@ -223,6 +267,7 @@ export class ProxyServer {
   async close(): Promise<void> {
     await this.stopAccepting();
     this.stopHealth();
+    this.authorizeDeadline.stop();
     for (const connection of [...this.open.values()]) connection.destroy('drain');
     await this.waitForEmpty(undefined);
   }
@@ -232,14 +277,61 @@ export class ProxyServer {
       this.reject(socket, 'draining');
       return;
     }
-    if (this.open.size >= this.options.maxConnections) {
+    // Sockets still in admission hold descriptors too: they count against the limit.
+    if (this.open.size + this.gate.pending >= this.maxConnections) {
       this.reject(socket, 'max_connections');
       return;
     }
+    if (this.openDoor) this.relay(socket, undefined);
+    else this.gate.admit(socket, null);
+  };
+
+  private readonly onTlsConnection = (socket: net.Socket): void => {
+    if (!this.accepting) {
+      this.reject(socket, 'draining');
+      return;
+    }
+    if (this.open.size + this.gate.pending >= this.maxConnections) {
+      this.reject(socket, 'max_connections');
+      return;
+    }
+    this.gate.admit(socket, this.tlsContext);
+  };
+
+  private readonly onAdmitted = (admitted: AdmittedConnection): void => {
+    if (!this.accepting) {
+      admitted.release();
+      this.reject(admitted.socket, 'draining');
+      return;
+    }
+    this.relay(admitted.socket, admitted);
+    // The gate paused the socket after reading its first bytes; the relay takes over from here.
+    admitted.socket.resume();
+  };
+
+  private readonly onAuthorizeExpired = (connectionId: number): void => {
+    const connection = this.open.get(connectionId);
+    if (connection === undefined) return;
+    if (this.events.hasListeners) {
+      this.events.emit({
+        type: 'connection.rejected',
+        t: performance.now(),
+        remoteAddress: connection.remoteAddress,
+        remotePort: connection.remotePort,
+        reason: 'authorize_timeout',
+      });
+    }
+    connection.destroy('limit');
+  };
+
+  private relay(socket: net.Socket, admitted: AdmittedConnection | undefined): void {
     const connectionId = nextConnectionId++;
     const connection = new ProxyConnection({
       connectionId,
       miner: socket,
+      ...(admitted !== undefined
+        ? { remoteAddress: admitted.remoteAddress, remotePort: admitted.remotePort, initialBytes: admitted.initialBytes }
+        : {}),
       upstreams: this.upstreams,
       idleTimeoutMs: this.options.idleTimeoutMs,
       upstreamConnectTimeoutMs: this.options.upstreamConnectTimeoutMs,
@@ -249,8 +341,21 @@ export class ProxyServer {
       observerFactory: this.observerFactory,
       onClosed: this.onConnectionClosed,
     });
-    if (!connection.closed) this.open.set(connectionId, connection);
-  };
+    if (admitted !== undefined) this.releases.set(connectionId, admitted.release);
+    if (connection.closed) {
+      this.releaseSlot(connectionId);
+      return;
+    }
+    this.open.set(connectionId, connection);
+    this.authorizeDeadline.track(connectionId);
+  }
+
+  private releaseSlot(connectionId: number): void {
+    const release = this.releases.get(connectionId);
+    if (release === undefined) return;
+    this.releases.delete(connectionId);
+    release();
+  }
 
   private reject(socket: net.Socket, reason: RejectReason): void {
     socket.on('error', ignoreError);
@@ -268,6 +373,8 @@ export class ProxyServer {
 
   private readonly onConnectionClosed = (connection: ProxyConnection): void => {
     this.open.delete(connection.connectionId);
+    this.releaseSlot(connection.connectionId);
+    this.authorizeDeadline.forget(connection.connectionId);
     if (this.open.size === 0 && this.emptyWaiters.length > 0) {
       const waiters = this.emptyWaiters;
       this.emptyWaiters = [];
@@ -301,5 +408,44 @@ export class ProxyServer {
 }
 
 function ignoreError(): void {}
+
+function isOpenDoor(settings: AdmissionSettings): boolean {
+  return (
+    settings.allowFrom === null &&
+    settings.maxConnectionsPerIp === null &&
+    settings.connectionsPerSecondPerIp === null &&
+    !settings.proxyProtocol &&
+    settings.firstByteTimeoutMs <= 0
+  );
+}
+
+/** listen() with errors an operator can act on. */
+function listenOn(server: net.Server, host: string, port: number, backlog: number | undefined): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      const where = `${host}:${port}`;
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ProxyCoreError('SRL_ERR_ADDRESS_IN_USE', `address ${where} is already in use`, { cause: err })
+          : new ProxyCoreError('SRL_ERR_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+      );
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      const address = server.address() as net.AddressInfo;
+      resolve({ host: address.address, port: address.port });
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    try {
+      server.listen({ host, port, ...(backlog !== undefined ? { backlog } : {}) });
+    } catch (err) {
+      server.off('error', onError);
+      server.off('listening', onListening);
+      reject(new ProxyCoreError('SRL_ERR_LISTEN', `cannot listen: ${(err as Error).message}`, { cause: err }));
+    }
+  });
+}
 
 export type { Direction };

@@ -290,6 +290,9 @@ export class MetricsCollector {
         case 'pool.probed':
           this.onProbed(event);
           break;
+        case 'tls.handshake_failed':
+          this.metrics.tlsHandshakeFailuresTotal.inc({ reason: event.reason });
+          break;
         case 'parse.error':
           this.parseErrors[event.direction].inc();
           break;

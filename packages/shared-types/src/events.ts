@@ -164,6 +164,17 @@ export interface ConnectionClosedEvent extends ConnectionEventBase {
   readonly poolName: string | null;
 }
 
+/** A miner's TLS handshake failed; the connection never reached a pool. */
+export interface TlsHandshakeFailedEvent {
+  readonly type: 'tls.handshake_failed';
+  readonly t: number;
+  readonly remoteAddress: string;
+  readonly reason: TlsHandshakeFailureReason;
+  readonly error: string;
+}
+
+export type TlsHandshakeFailureReason = 'protocol' | 'certificate' | 'timeout' | 'reset' | 'other';
+
 /** One background health probe of a pool finished (connect, mining.subscribe, answer). */
 export interface PoolProbedEvent {
   readonly type: 'pool.probed';
@@ -200,7 +211,8 @@ export type ProxyEvent =
   | OversizedLineEvent
   | ConnectionClosedEvent
   | PoolProbedEvent
-  | PoolStateChangedEvent;
+  | PoolStateChangedEvent
+  | TlsHandshakeFailedEvent;
 
 export type ProxyEventType = ProxyEvent['type'];
 

@@ -31,6 +31,8 @@ export type {
   ConnectionClosedEvent,
   PoolProbedEvent,
   PoolStateChangedEvent,
+  TlsHandshakeFailedEvent,
+  TlsHandshakeFailureReason,
   ProxyEvent,
   ProxyEventType,
   ProxyEventOf,
