@@ -1,8 +1,10 @@
-import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, OPTIONS } from './options';
+import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, OPTIONS, OPTIONS_BY_KEY, type OptionMeta } from './options';
 import { defaultOf } from './option-value';
+import { RESTART_ONLY_KEYS } from './restart-only-keys';
 
-function showDefault(value: unknown): string {
-  if (value === undefined) return 'required';
+function showDefault(option: OptionMeta): string {
+  const value = defaultOf(option.key);
+  if (value === undefined) return option.required ?? 'required';
   if (value === null) return 'default none';
   return `default ${String(value)}`;
 }
@@ -15,14 +17,14 @@ export function helpText(programName = 'stratum-proxy'): string {
   const rows = OPTIONS.map((o) => ({
     left: `${o.flag} ${o.valueName}`,
     env: o.env,
-    right: showDefault(defaultOf(o.key)),
+    right: showDefault(o),
     description: o.description,
   }));
   rows.push({
     left: `${CONFIG_FILE_FLAG} <file>`,
     env: CONFIG_FILE_ENV,
     right: '',
-    description: 'JSON file of options by key, e.g. {"poolHost": "pool.example.com", "poolPort": 3333}.',
+    description: 'JSON file of options by key, e.g. {"pools": ["stratum+tcp://pool.example.com:3333"], "allowFrom": ["10.0.0.0/8"]}.',
   });
   const leftWidth = Math.max(...rows.map((r) => r.left.length));
   const envWidth = Math.max(...rows.map((r) => r.env.length));
@@ -34,6 +36,9 @@ export function helpText(programName = 'stratum-proxy'): string {
     'Every option can be set by command-line flag (--name value or --name=value), by environment',
     'variable, or by key in a JSON config file. Precedence, highest first: flags, environment,',
     'config file, defaults. Booleans: true/false/1/0/yes/no (a bare flag means true, --no-<name> false).',
+    'Lists (pools, address ranges) are comma-separated; in the config file, JSON arrays. An option',
+    'whose default is none can be set to none (null in the config file); descriptions say what none',
+    'and 0 mean. Relative paths are relative to the working directory.',
     '',
     'Options:',
   ];
@@ -48,7 +53,15 @@ export function helpText(programName = 'stratum-proxy'): string {
     'On SIGINT/SIGTERM the proxy stops accepting, lets open connections finish for up to',
     '--drain-timeout-ms, closes the rest and exits 0; a second signal closes everything at once',
     'and exits 128 + signal number (130 for SIGINT, 143 for SIGTERM).',
+    `On SIGHUP the configuration is loaded again and certificate, CA and token files re-read; a new`,
+    `${restartOnlyFlags()} takes a restart.`,
     'Exit codes: 0 ok, 1 cannot start (e.g. port in use), 2 invalid configuration.',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** "--proxy-host, --proxy-port, … or --log-format", from RESTART_ONLY_KEYS. */
+function restartOnlyFlags(): string {
+  const flags = [...RESTART_ONLY_KEYS].map((key) => OPTIONS_BY_KEY.get(key)?.flag ?? key);
+  return flags.length > 1 ? `${flags.slice(0, -1).join(', ')} or ${flags[flags.length - 1]}` : flags.join('');
 }

@@ -4,6 +4,10 @@ export { OPTIONS, CONFIG_FILE_FLAG, CONFIG_FILE_ENV, optionSources } from './opt
 export type { OptionMeta, OptionKind } from './options';
 export { loadConfig, wantsHelp } from './load-config';
 export type { LoadConfigInput } from './load-config';
+export { configFromValues } from './resolved-config';
+export { readSecretFiles } from './secret-files';
+export type { SecretFiles, SecretFileConfig } from './secret-files';
+export { RESTART_ONLY_KEYS } from './restart-only-keys';
 export { helpText } from './help-text';
 export { ConfigError } from './errors';
 export type { ConfigErrorCode } from './errors';

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { configSchema, type Config, type ConfigKey } from './schema';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, OPTIONS, OPTIONS_BY_KEY, type OptionMeta } from './options';
-import { acceptFileValue, expectedText, parseOptionText, showValue } from './option-value';
+import { acceptFileValue, expectedText, parseOptionText } from './option-value';
+import { showValue } from './show-value';
+import { redactPoolUrl } from './pool-url';
+import { POOL_REQUIRED, resolveConfig } from './resolved-config';
+import { describeReadError } from './readable-file';
 import { describeJsonSyntaxError } from './json-position';
 import { closest } from './suggest';
 import { ConfigError } from './errors';
@@ -28,22 +32,25 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return false;
 }
 
-type Layer = Map<ConfigKey, unknown>;
+/**
+ * What one source (flags, environment, config file) gave: the values it got accepted, and every
+ * key it set at all, even to a rejected value, with how the operator wrote it there (`--pools`,
+ * `POOLS`, `"pools" in config file x.json`), for messages about options that go together.
+ */
+interface Source {
+  readonly values: Map<ConfigKey, unknown>;
+  readonly given: Map<ConfigKey, string>;
+}
 
-/** Problems found so far, and which keys had a value given that was rejected. */
-class Problems {
-  readonly messages: string[] = [];
-  readonly rejectedKeys = new Set<ConfigKey>();
-  add(message: string, rejectedKey?: ConfigKey): void {
-    this.messages.push(message);
-    if (rejectedKey !== undefined) this.rejectedKeys.add(rejectedKey);
-  }
+function emptySource(): Source {
+  return { values: new Map(), given: new Map() };
 }
 
 /**
  * Build the Config from, highest precedence first: CLI flags, environment variables, the JSON
  * file named by `--config` or CONFIG_FILE, the schema's defaults. This is the only code that
- * reads the environment or files.
+ * reads the environment or files (it checks that the certificate, key, CA and token files named
+ * exist and can be read; readSecretFiles reads them).
  *
  * Every value given is checked, even one a higher-precedence source overrides: a broken
  * setting anywhere is reported rather than left to surprise the next operator.
@@ -51,65 +58,107 @@ class Problems {
  * @throws ConfigError listing every problem found.
  */
 export function loadConfig({ argv, env }: LoadConfigInput): Config {
-  const problems = new Problems();
+  const problems: string[] = [];
   const cli = readArgv(argv, problems);
   const fromEnv = readEnv(env, problems);
 
-  let fileLayer: Layer = new Map();
+  let file = emptySource();
   let fileUsable = true;
   const envFile = env[CONFIG_FILE_ENV];
   const filePath = cli.configFile ?? envFile;
   if (cli.configFile === undefined && envFile === '') {
-    problems.add(`${CONFIG_FILE_ENV}: "" is not valid: expected the path of a JSON config file`);
+    problems.push(`${CONFIG_FILE_ENV}: "" is not valid: expected the path of a JSON config file`);
     fileUsable = false;
   } else if (filePath !== undefined) {
-    const file = readConfigFile(filePath, problems);
-    if (file) fileLayer = file;
+    const read = readConfigFile(filePath, problems);
+    if (read) file = read;
     else fileUsable = false;
   }
 
+  const sources = [cli.source, fromEnv, file];
   const merged: Record<string, unknown> = {};
+  const mergedFrom = new Map<ConfigKey, string>();
   for (const { key } of OPTIONS) {
-    for (const layer of [cli.values, fromEnv, fileLayer]) {
-      if (layer.has(key)) {
-        merged[key] = layer.get(key);
-        break;
-      }
+    const source = sources.find((s) => s.values.has(key));
+    if (source) {
+      merged[key] = source.values.get(key);
+      mergedFrom.set(key, source.given.get(key) as string);
     }
   }
+  // A file that could not be read may have set anything: do not also call its options missing.
+  checkCombinations(sources, merged, mergedFrom, fileUsable, problems);
 
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      const key = issue.path[0];
-      if (key === 'poolHost' && !('poolHost' in merged)) {
-        // Not "required" when a value was given but rejected, or a file that could not be read
-        // may have set it: that problem is already reported.
-        if (fileUsable && !problems.rejectedKeys.has('poolHost')) problems.add(`poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file`);
-      } else {
-        // Values were checked one by one as they were read; this only catches a schema rule
-        // the per-field check does not know about.
-        problems.add(`${issue.path.join('.') || 'config'}: ${issue.message}`);
-      }
-    }
+    // Values were checked one by one as they were read; this only catches a schema rule the
+    // per-field check does not know about.
+    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || 'config'}: ${issue.message}`);
   }
-  if (problems.messages.length > 0) throw new ConfigError(problems.messages);
+  if (problems.length > 0) throw new ConfigError(problems);
   if (!result.success) throw new ConfigError(['invalid configuration: ' + result.error.message]);
-  return Object.freeze(result.data);
+
+  const config = resolveConfig(result.data);
+  if (!config) throw new ConfigError([POOL_REQUIRED]); // unreachable: checkCombinations reported it
+  return config;
 }
 
-function readArgv(argv: readonly string[], problems: Problems): { values: Layer; configFile: string | undefined } {
-  const values: Layer = new Map();
+/** Rules about options that go together; each broken one is one problem, naming where each part came from. */
+function checkCombinations(
+  sources: readonly Source[],
+  merged: Readonly<Record<string, unknown>>,
+  mergedFrom: ReadonlyMap<ConfigKey, string>,
+  fileUsable: boolean,
+  problems: string[],
+): void {
+  // Where each key was set to something other than none (a rejected value counts: it was meant).
+  const givenBy = (...keys: ConfigKey[]): string[] =>
+    keys.flatMap((key) => sources.flatMap((s) => (s.given.has(key) && s.values.get(key) !== null ? [s.given.get(key) as string] : [])));
+  const rejected = (key: ConfigKey): boolean => sources.some((s) => s.given.has(key) && !s.values.has(key));
+
+  const poolsBy = givenBy('pools');
+  const shortcutBy = givenBy('poolHost', 'poolPort');
+  if (poolsBy.length > 0 && shortcutBy.length > 0) {
+    problems.push(
+      `POOLS and POOL_HOST/POOL_PORT cannot be used together (POOLS from ${poolsBy.join(', ')}; POOL_HOST/POOL_PORT from ${shortcutBy.join(', ')}): ` +
+        'list every pool, primary first, in POOLS, or give only the one-pool shortcut POOL_HOST/POOL_PORT',
+    );
+  } else if (poolsBy.length === 0 && givenBy('poolHost').length === 0 && fileUsable) {
+    problems.push(POOL_REQUIRED);
+  }
+
+  const tokenBy = givenBy('metricsToken');
+  const tokenFileBy = givenBy('metricsTokenFile');
+  if (tokenBy.length > 0 && tokenFileBy.length > 0) {
+    problems.push(
+      `METRICS_TOKEN and METRICS_TOKEN_FILE cannot be used together (METRICS_TOKEN from ${tokenBy.join(', ')}; METRICS_TOKEN_FILE from ${tokenFileBy.join(', ')}): ` +
+        'give the token or the file that holds it',
+    );
+  }
+
+  if (typeof merged.tlsPort === 'number' && fileUsable) {
+    for (const key of ['tlsCertFile', 'tlsKeyFile'] as const) {
+      if (typeof merged[key] === 'string' || rejected(key)) continue;
+      const meta = OPTIONS_BY_KEY.get(key) as OptionMeta;
+      problems.push(
+        `TLS_PORT is set (${merged.tlsPort} from ${mergedFrom.get('tlsPort')}), so ${meta.env} is required: set ${meta.flag}, ${meta.env} or "${key}" in the config file`,
+      );
+    }
+  }
+}
+
+function readArgv(argv: readonly string[], problems: string[]): { source: Source; configFile: string | undefined } {
+  const source = emptySource();
   let configFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (HELP_FLAGS.has(arg)) continue;
     if (arg === '--') {
-      for (const rest of argv.slice(i + 1)) problems.add(`unexpected argument ${showValue(rest)}: this program takes only --options`);
+      for (const rest of argv.slice(i + 1)) problems.push(`unexpected argument ${showValue(redactPoolUrl(rest))}: this program takes only --options`);
       break;
     }
     if (!arg.startsWith('--')) {
-      problems.add(`unexpected argument ${showValue(arg)}: this program takes only --options (see --help)`);
+      // A stray word may be a pool URL split off by a space: never show its password.
+      problems.push(`unexpected argument ${showValue(redactPoolUrl(arg))}: this program takes only --options (see --help)`);
       continue;
     }
     const eq = arg.indexOf('=');
@@ -124,8 +173,8 @@ function readArgv(argv: readonly string[], problems: Problems): { values: Layer;
         path = next;
         i++;
       }
-      if (path === undefined) problems.add(`${CONFIG_FILE_FLAG}: missing value: expected the path of a JSON config file`);
-      else if (path === '') problems.add(`${CONFIG_FILE_FLAG}: "" is not valid: expected the path of a JSON config file`);
+      if (path === undefined) problems.push(`${CONFIG_FILE_FLAG}: missing value: expected the path of a JSON config file`);
+      else if (path === '') problems.push(`${CONFIG_FILE_FLAG}: "" is not valid: expected the path of a JSON config file`);
       else configFile = path;
       continue;
     }
@@ -133,20 +182,22 @@ function readArgv(argv: readonly string[], problems: Problems): { values: Layer;
     // --no-share-audit: the usual spelling of a false boolean flag.
     const negated = name.startsWith('--no-') ? FLAGS.get(`--${name.slice(5)}`) : undefined;
     if (negated && negated.kind === 'bool' && !FLAGS.has(name)) {
-      if (inline !== undefined) problems.add(`${name}: takes no value (got ${showValue(inline)})`);
-      else values.set(negated.key, false);
+      source.given.set(negated.key, name);
+      if (inline !== undefined) problems.push(`${name}: takes no value (got ${showValue(inline)})`);
+      else source.values.set(negated.key, false);
       continue;
     }
 
     const meta = FLAGS.get(name);
     if (!meta) {
       const hint = closest(name.replace(/^--/, ''), KNOWN_FLAGS.map((f) => f.slice(2)));
-      problems.add(`unknown option ${showValue(name)}${hint ? ` (did you mean --${hint}?)` : ''}`);
+      problems.push(`unknown option ${showValue(name)}${hint ? ` (did you mean --${hint}?)` : ''}`);
       // Its value (if any) belongs to it; do not report it again as a stray argument.
       if (inline === undefined && nextIsValue) i++;
       continue;
     }
 
+    source.given.set(meta.key, name);
     let text = inline;
     if (text === undefined) {
       if (meta.kind === 'bool') {
@@ -159,47 +210,38 @@ function readArgv(argv: readonly string[], problems: Problems): { values: Layer;
         text = next;
         i++;
       } else {
-        problems.add(`${name}: missing value: expected ${expectedText(meta.key, 'text')}`, meta.key);
+        problems.push(`${name}: missing value: expected ${expectedText(meta.key, 'text')}`);
         continue;
       }
     }
-    const parsed = parseOptionText(meta.key, text);
-    if (parsed.ok) values.set(meta.key, parsed.value);
-    else problems.add(`${name}: ${showValue(text)} is not valid: expected ${expectedText(meta.key, 'text')}`, meta.key);
+    const parsed = parseOptionText(meta.key, text, name);
+    if (parsed.ok) source.values.set(meta.key, parsed.value);
+    else problems.push(...parsed.problems);
   }
-  return { values, configFile };
+  return { source, configFile };
 }
 
-function readEnv(env: Readonly<Record<string, string | undefined>>, problems: Problems): Layer {
-  const values: Layer = new Map();
+function readEnv(env: Readonly<Record<string, string | undefined>>, problems: string[]): Source {
+  const source = emptySource();
   for (const meta of OPTIONS) {
     const text = env[meta.env];
     if (text === undefined) continue;
-    const parsed = parseOptionText(meta.key, text);
-    if (parsed.ok) values.set(meta.key, parsed.value);
-    else problems.add(`${meta.env}: ${showValue(text)} is not valid: expected ${expectedText(meta.key, 'text')}`, meta.key);
+    source.given.set(meta.key, meta.env);
+    const parsed = parseOptionText(meta.key, text, meta.env);
+    if (parsed.ok) source.values.set(meta.key, parsed.value);
+    else problems.push(...parsed.problems);
   }
-  return values;
+  return source;
 }
 
-const READ_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: 'does not exist',
-  EACCES: 'cannot be read: permission denied',
-  EPERM: 'cannot be read: permission denied',
-  EISDIR: 'is a directory, not a file',
-  ENOTDIR: 'does not exist (a parent is not a directory)',
-};
-
 /** The file's values, or undefined (with a problem) when it cannot be read or is not JSON. */
-function readConfigFile(path: string, problems: Problems): Layer | undefined {
+function readConfigFile(path: string, problems: string[]): Source | undefined {
   const where = `config file ${path}`;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const known = code !== undefined ? READ_ERRORS[code] : undefined;
-    problems.add(`${where} ${known ?? `cannot be read: ${(error as Error).message}`}`);
+    problems.push(`${where} ${describeReadError(error)}`);
     return undefined;
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM left by some Windows editors
@@ -209,26 +251,27 @@ function readConfigFile(path: string, problems: Problems): Layer | undefined {
     data = JSON.parse(text);
   } catch (error) {
     const { line, column, reason } = describeJsonSyntaxError(text, error as Error);
-    problems.add(`${where} is not valid JSON at line ${line} column ${column}: ${reason}`);
+    problems.push(`${where} is not valid JSON at line ${line} column ${column}: ${reason}`);
     return undefined;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     const got = data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;
-    problems.add(`${where}: expected a JSON object of options at the top level, got ${got}`);
+    problems.push(`${where}: expected a JSON object of options at the top level, got ${got}`);
     return undefined;
   }
 
-  const values: Layer = new Map();
+  const source = emptySource();
   for (const [name, value] of Object.entries(data)) {
     const meta = OPTIONS_BY_KEY.get(name as ConfigKey);
     if (!meta) {
       const hint = closest(name, KEYS);
-      problems.add(`${where}: unknown key ${showValue(name)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      problems.push(`${where}: unknown key ${showValue(name)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
       continue;
     }
-    const parsed = acceptFileValue(meta.key, value);
-    if (parsed.ok) values.set(meta.key, parsed.value);
-    else problems.add(`${where}: ${name}: ${showValue(value)} is not valid: expected ${expectedText(meta.key, 'file')}`, meta.key);
+    source.given.set(meta.key, `"${name}" in ${where}`);
+    const parsed = acceptFileValue(meta.key, value, `${where}: ${name}`, name);
+    if (parsed.ok) source.values.set(meta.key, parsed.value);
+    else problems.push(...parsed.problems);
   }
-  return values;
+  return source;
 }

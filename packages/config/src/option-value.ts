@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import { configSchema, type ConfigKey } from './schema';
-import { OPTIONS_BY_KEY, type OptionKind } from './options';
+import { OPTIONS_BY_KEY, type OptionMeta } from './options';
+import { acceptPoolsFile, parsePoolsText, POOLS_FILE_EXPECTED, POOLS_TEXT_EXPECTED } from './pool-list';
+import { acceptCidrFile, CIDRS_FILE_EXPECTED, CIDRS_TEXT_EXPECTED, parseCidrText } from './cidr-list';
+import { unreadableReason } from './readable-file';
+import { checkTokenFile } from './token-file';
+import { HIDDEN, showValue } from './show-value';
 
 /** Where a value was written: text (a CLI flag or an environment variable) or a JSON config file. */
 export type ValueOrigin = 'text' | 'file';
 
-export type ParsedValue = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
+/** A value accepted, or every problem with it as a complete message. */
+export type ParsedValue = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problems: readonly string[] };
 
-const INVALID: ParsedValue = Object.freeze({ ok: false });
 const INT_TEXT = /^-?[0-9]+$/;
+const DECIMAL_TEXT = /^-?[0-9]+(\.[0-9]+)?$/;
 const TRUE_TEXT: ReadonlySet<string> = new Set(['true', '1', 'yes']);
 const FALSE_TEXT: ReadonlySet<string> = new Set(['false', '0', 'no']);
 
@@ -19,15 +25,23 @@ function fieldSchema(key: ConfigKey): z.ZodTypeAny {
   return schema;
 }
 
+/** The value's own schema: without default, null, optional or readonly wrappers. */
 function baseSchema(key: ConfigKey): z.ZodTypeAny {
-  const schema = fieldSchema(key);
-  return schema instanceof z.ZodNullable ? (schema._def.innerType as z.ZodTypeAny) : schema;
+  let schema = fieldSchema(key);
+  while (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional || schema instanceof z.ZodReadonly) {
+    schema = schema._def.innerType as z.ZodTypeAny;
+  }
+  return schema;
 }
 
-function kindOf(key: ConfigKey): OptionKind {
+function acceptsNull(key: ConfigKey): boolean {
+  return fieldSchema(key).safeParse(null).success;
+}
+
+function metaOf(key: ConfigKey): OptionMeta {
   const meta = OPTIONS_BY_KEY.get(key);
   if (!meta) throw new Error(`no option metadata for ${key}`);
-  return meta.kind;
+  return meta;
 }
 
 /** The default a key takes when no source sets it, or undefined when it is required. */
@@ -36,33 +50,65 @@ export function defaultOf(key: ConfigKey): unknown {
   return schema instanceof z.ZodDefault ? (schema._def.defaultValue as () => unknown)() : undefined;
 }
 
+function numberText(schema: z.ZodNumber): string {
+  const noun = schema.isInt ? 'an integer' : 'a number';
+  // `port.min(1)` adds a second min check: the tightest bound is the one that applies.
+  let min: { value: number; inclusive: boolean } | undefined;
+  let max: { value: number; inclusive: boolean } | undefined;
+  for (const c of schema._def.checks) {
+    if (c.kind === 'min' && (min === undefined || c.value > min.value || (c.value === min.value && !c.inclusive))) min = c;
+    if (c.kind === 'max' && (max === undefined || c.value < max.value || (c.value === max.value && !c.inclusive))) max = c;
+  }
+  if (min && !min.inclusive && max === undefined) return `${noun} greater than ${min.value}${schema.isInt ? '' : ' (decimals allowed)'}`;
+  if (min && max) return `${noun} from ${min.value} to ${max.value}`;
+  if (min) return `${noun} of at least ${min.value}`;
+  if (max) return `${noun} of at most ${max.value}`;
+  return noun;
+}
+
 /** "an integer from 1 to 65535", "one of json, pretty", …: derived from the schema's bounds. */
 export function expectedText(key: ConfigKey, origin: ValueOrigin): string {
+  const meta = metaOf(key);
   const base = baseSchema(key);
   let text: string;
-  if (base instanceof z.ZodNumber) {
-    const min = base.minValue;
-    const max = base.maxValue;
-    const noun = base.isInt ? 'an integer' : 'a number';
-    if (min !== null && max !== null) text = `${noun} from ${min} to ${max}`;
-    else if (min !== null) text = `${noun} of at least ${min}`;
-    else if (max !== null) text = `${noun} of at most ${max}`;
-    else text = noun;
-  } else if (base instanceof z.ZodEnum) {
-    text = `one of ${(base.options as string[]).join(', ')}`;
-  } else if (base instanceof z.ZodBoolean) {
-    text = origin === 'text' ? 'true, false, 1, 0, yes or no' : 'true or false';
-  } else if (base instanceof z.ZodString) {
-    text = 'a non-empty string';
-  } else {
-    text = 'a valid value';
+  switch (meta.kind) {
+    case 'pools':
+      return origin === 'text' ? POOLS_TEXT_EXPECTED : POOLS_FILE_EXPECTED;
+    case 'cidrs':
+      text = origin === 'text' ? CIDRS_TEXT_EXPECTED : CIDRS_FILE_EXPECTED;
+      break;
+    case 'path':
+    case 'secret-file':
+      return 'the path of a readable file';
+    case 'secret':
+      return 'a non-empty string of visible ASCII characters (no spaces)';
+    default:
+      if (base instanceof z.ZodNumber) text = numberText(base);
+      else if (base instanceof z.ZodEnum) text = `one of ${(base.options as string[]).join(', ')}`;
+      else if (base instanceof z.ZodBoolean) text = origin === 'text' ? 'true, false, 1, 0, yes or no' : 'true or false';
+      else if (base instanceof z.ZodString) text = 'a non-empty string';
+      else text = 'a valid value';
   }
-  if (kindOf(key) === 'int-or-none') text += origin === 'text' ? ', or none for no limit' : ', or null for no limit';
+  if (meta.none !== undefined) text += `, or ${origin === 'text' ? 'none' : 'null'} ${meta.none}`;
   return text;
 }
 
-function check(key: ConfigKey, value: unknown): ParsedValue {
-  return fieldSchema(key).safeParse(value).success ? { ok: true, value } : INVALID;
+/** The problem "X: value is not valid: expected Y"; a secret's value is never shown. */
+function invalid(key: ConfigKey, field: string, value: unknown, origin: ValueOrigin): ParsedValue {
+  const shown = metaOf(key).kind === 'secret' ? HIDDEN : showValue(value);
+  return { ok: false, problems: [`${field}: ${shown} is not valid: expected ${expectedText(key, origin)}`] };
+}
+
+function check(key: ConfigKey, field: string, value: unknown, origin: ValueOrigin, given: unknown = value): ParsedValue {
+  return fieldSchema(key).safeParse(value).success ? { ok: true, value } : invalid(key, field, given, origin);
+}
+
+/** Paths are checked where they are given, so a missing certificate is reported at start, not at first use. */
+function checkPath(key: ConfigKey, field: string, path: string, origin: ValueOrigin): ParsedValue {
+  const parsed = check(key, field, path, origin);
+  if (!parsed.ok) return parsed;
+  const reason = metaOf(key).kind === 'secret-file' ? checkTokenFile(path) : unreadableReason(path);
+  return reason === undefined ? parsed : { ok: false, problems: [`${field}: ${showValue(path)} ${reason}`] };
 }
 
 function parseInt(text: string): number | undefined {
@@ -72,48 +118,68 @@ function parseInt(text: string): number | undefined {
   return n === 0 ? 0 : n; // "-0" is 0
 }
 
+function parseDecimal(text: string): number | undefined {
+  if (!DECIMAL_TEXT.test(text)) return undefined;
+  const n = Number(text);
+  return n === 0 ? 0 : n;
+}
+
 /**
  * Parse a value written as text (CLI flag or environment variable) strictly: `12abc`, `1e3`,
  * ` 12`, `` are invalid rather than silently coerced, then check it against the schema's bounds.
+ * `field` is how problems name it: the flag as written, or the environment variable.
  */
-export function parseOptionText(key: ConfigKey, text: string): ParsedValue {
-  switch (kindOf(key)) {
+export function parseOptionText(key: ConfigKey, text: string, field: string): ParsedValue {
+  // `none` is null wherever null is allowed (the options whose default is none), and text elsewhere.
+  if (text.toLowerCase() === 'none' && acceptsNull(key)) return { ok: true, value: null };
+  switch (metaOf(key).kind) {
     case 'string':
-      return check(key, text);
-    case 'int': {
-      const n = parseInt(text);
-      return n === undefined ? INVALID : check(key, n);
-    }
+    case 'secret':
+      return check(key, field, text, 'text');
+    case 'path':
+    case 'secret-file':
+      return checkPath(key, field, text, 'text');
+    case 'int':
     case 'int-or-none': {
-      if (text.toLowerCase() === 'none') return check(key, null);
       const n = parseInt(text);
-      return n === undefined ? INVALID : check(key, n);
+      return n === undefined ? invalid(key, field, text, 'text') : check(key, field, n, 'text', text);
+    }
+    case 'number':
+    case 'number-or-none': {
+      const n = parseDecimal(text);
+      return n === undefined ? invalid(key, field, text, 'text') : check(key, field, n, 'text', text);
     }
     case 'bool': {
       const lower = text.toLowerCase();
-      if (TRUE_TEXT.has(lower)) return check(key, true);
-      if (FALSE_TEXT.has(lower)) return check(key, false);
-      return INVALID;
+      if (TRUE_TEXT.has(lower)) return check(key, field, true, 'text', text);
+      if (FALSE_TEXT.has(lower)) return check(key, field, false, 'text', text);
+      return invalid(key, field, text, 'text');
     }
     case 'enum':
       // LOG_LEVEL=INFO is common enough to accept; the stored value is the schema's spelling.
-      return check(key, text.toLowerCase());
+      return check(key, field, text.toLowerCase(), 'text', text);
+    case 'pools':
+      return parsePoolsText(text, field);
+    case 'cidrs':
+      return parseCidrText(text, field, expectedText(key, 'text'));
   }
 }
 
-/** Check a value from a JSON config file: JSON types must match (`"3333"` is not a port). */
-export function acceptFileValue(key: ConfigKey, value: unknown): ParsedValue {
-  if (kindOf(key) === 'int-or-none' && value === 'none') return check(key, null);
-  return check(key, value);
-}
-
-/** A value as shown in a problem message: JSON, cut short so a huge value cannot flood stderr. */
-export function showValue(value: unknown): string {
-  let shown: string;
-  try {
-    shown = JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
+/**
+ * Check a value from a JSON config file: JSON types must match (`"3333"` is not a port).
+ * `field` names it in problems (`config file x.json: poolPort`); `name` is the key alone.
+ */
+export function acceptFileValue(key: ConfigKey, value: unknown, field: string, name: string): ParsedValue {
+  if ((value === null || value === 'none') && acceptsNull(key)) return { ok: true, value: null };
+  switch (metaOf(key).kind) {
+    case 'pools':
+      return acceptPoolsFile(value, field, name);
+    case 'cidrs':
+      return acceptCidrFile(value, field, expectedText(key, 'file'));
+    case 'path':
+    case 'secret-file':
+      return typeof value === 'string' ? checkPath(key, field, value, 'file') : check(key, field, value, 'file');
+    default:
+      return check(key, field, value, 'file');
   }
-  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
 }

@@ -4,11 +4,30 @@ import type { ConfigKey } from './schema';
  * How an option is written as text (CLI flag, environment variable):
  * - string: taken as is (must be non-empty).
  * - int: decimal digits only (an optional leading `-`); `12abc`, `1e3`, `0x10`, ` 1` and `` are rejected.
+ * - number: like int, with an optional fraction (`0.5`); no exponent.
  * - bool: true/false/1/0/yes/no, any case.
  * - enum: one of the schema's values, exactly.
- * - int-or-none: an int, or `none` for "no limit" (null).
+ * - int-or-none, number-or-none: as above, or `none`.
+ * - path: a file that must exist and be readable when given (its content is not parsed here).
+ * - secret: a string never shown in any message.
+ * - secret-file: a path whose file holds a secret (checked non-empty; never shown either).
+ * - pools: comma-separated pool URLs; in the file an array (pool-list.ts).
+ * - cidrs: comma-separated addresses/CIDR ranges; in the file an array (cidr-list.ts).
+ * Any option whose schema allows null (its default is none) takes `none`, or null in the file.
  */
-export type OptionKind = 'string' | 'int' | 'bool' | 'enum' | 'int-or-none';
+export type OptionKind =
+  | 'string'
+  | 'int'
+  | 'number'
+  | 'bool'
+  | 'enum'
+  | 'int-or-none'
+  | 'number-or-none'
+  | 'path'
+  | 'secret'
+  | 'secret-file'
+  | 'pools'
+  | 'cidrs';
 
 export interface OptionMeta {
   readonly key: ConfigKey;
@@ -21,6 +40,10 @@ export interface OptionMeta {
   readonly valueName: string;
   /** One line for `--help`. */
   readonly description: string;
+  /** For kinds that take `none`: what it means, ending "expected …, or none <this>" ("for no limit"). */
+  readonly none?: string;
+  /** For an option without a default, what `--help` shows instead of "required". */
+  readonly required?: string;
 }
 
 /**
@@ -29,19 +52,64 @@ export interface OptionMeta {
  * adding a key to the schema without describing it here is a type error.
  */
 const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
+  pools: {
+    env: 'POOLS',
+    flag: '--pools',
+    kind: 'pools',
+    valueName: '<url,...>',
+    description: 'Upstream pools, primary first: stratum+tcp://[account[:password]@]host:port, or stratum+ssl:// / stratum+tls:// for TLS; comma-separated (in the config file an array of URLs or {"url", "name"} objects). New miners go to the first pool that is up; an account[:password] is sent to that pool instead of the account each miner sends. Use this or --pool-host.',
+    required: 'required unless --pool-host',
+  },
   poolHost: {
     env: 'POOL_HOST',
     flag: '--pool-host',
     kind: 'string',
     valueName: '<host>',
-    description: 'Upstream pool host name or IP address.',
+    description: 'One-pool shortcut for --pools: the pool host name or IP address, plain TCP (not with --pools).',
+    required: 'required unless --pools',
   },
   poolPort: {
     env: 'POOL_PORT',
     flag: '--pool-port',
     kind: 'int',
     valueName: '<port>',
-    description: 'Upstream pool TCP port.',
+    description: 'Port of the --pool-host shortcut (not with --pools).',
+  },
+  poolProbeIntervalMs: {
+    env: 'POOL_PROBE_INTERVAL_MS',
+    flag: '--pool-probe-interval-ms',
+    kind: 'int',
+    valueName: '<ms>',
+    description: 'How often every pool gets a health probe (connect, mining.subscribe, wait for the answer) that decides which pools are up.',
+  },
+  failbackDelayMs: {
+    env: 'FAILBACK_DELAY_MS',
+    flag: '--failback-delay-ms',
+    kind: 'int-or-none',
+    valueName: '<ms|none>',
+    description: 'Once a higher-priority pool has been up this long, miners on lower ones are moved back to it (0 = at once, none = never: they stay until they reconnect).',
+    none: 'to never move miners back',
+  },
+  failbackRate: {
+    env: 'FAILBACK_RATE',
+    flag: '--failback-rate',
+    kind: 'number',
+    valueName: '<n>',
+    description: 'Miners moved back per second at most, so a failback is no reconnect storm (decimals allowed: 0.5 = one every 2 s).',
+  },
+  poolCaFile: {
+    env: 'POOL_CA_FILE',
+    flag: '--pool-ca-file',
+    kind: 'path',
+    valueName: '<file>',
+    description: "PEM CA certificates that TLS pools' certificates must chain to, instead of Node's built-in list (none = built-in list); re-read on SIGHUP.",
+  },
+  poolTlsInsecure: {
+    env: 'POOL_TLS_INSECURE',
+    flag: '--pool-tls-insecure',
+    kind: 'bool',
+    valueName: '<bool>',
+    description: "Do not verify TLS pools' certificates (anyone on the path can then read and change the traffic; for tests only).",
   },
   proxyHost: {
     env: 'PROXY_HOST',
@@ -57,6 +125,59 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     valueName: '<port>',
     description: 'TCP port the proxy listens on for miners (0 = ephemeral).',
   },
+  tlsHost: {
+    env: 'TLS_HOST',
+    flag: '--tls-host',
+    kind: 'string',
+    valueName: '<host>',
+    description: 'Address the TLS listener for miners binds to (none = the same as --proxy-host).',
+    none: 'for the same address as --proxy-host',
+  },
+  tlsPort: {
+    env: 'TLS_PORT',
+    flag: '--tls-port',
+    kind: 'int-or-none',
+    valueName: '<port|none>',
+    description: 'Port of a second listener for miners, speaking TLS (none = no TLS listener, 0 = ephemeral); needs --tls-cert-file and --tls-key-file.',
+    none: 'for no TLS listener',
+  },
+  tlsCertFile: {
+    env: 'TLS_CERT_FILE',
+    flag: '--tls-cert-file',
+    kind: 'path',
+    valueName: '<file>',
+    description: 'PEM certificate chain the TLS listener presents, re-read on SIGHUP (required with --tls-port).',
+  },
+  tlsKeyFile: {
+    env: 'TLS_KEY_FILE',
+    flag: '--tls-key-file',
+    kind: 'path',
+    valueName: '<file>',
+    description: 'PEM private key for --tls-cert-file, re-read on SIGHUP (required with --tls-port).',
+  },
+  proxyProtocol: {
+    env: 'PROXY_PROTOCOL',
+    flag: '--proxy-protocol',
+    kind: 'bool',
+    valueName: '<bool>',
+    description: 'Miner connections start with a PROXY protocol header (HAProxy, AWS NLB): the client address it carries is used for --allow-from, per-IP limits and logs.',
+  },
+  proxyProtocolFrom: {
+    env: 'PROXY_PROTOCOL_FROM',
+    flag: '--proxy-protocol-from',
+    kind: 'cidrs',
+    valueName: '<cidr,...>',
+    description: 'Load balancer addresses trusted to send the PROXY header, IPs or CIDR ranges, comma-separated (none = any source).',
+    none: 'to accept it from any address',
+  },
+  allowFrom: {
+    env: 'ALLOW_FROM',
+    flag: '--allow-from',
+    kind: 'cidrs',
+    valueName: '<cidr,...>',
+    description: 'Miner addresses allowed to connect, IPs or CIDR ranges, comma-separated; others are refused (none = everyone).',
+    none: 'to allow every address',
+  },
   metricsHost: {
     env: 'METRICS_HOST',
     flag: '--metrics-host',
@@ -70,6 +191,20 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     kind: 'int',
     valueName: '<port>',
     description: 'Port of the HTTP server for /metrics, /healthz, /readyz (0 = ephemeral).',
+  },
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    flag: '--metrics-token',
+    kind: 'secret',
+    valueName: '<token>',
+    description: 'Bearer token the HTTP server requires for /metrics, sent as "Authorization: Bearer" and the token (none = no token needed); prefer --metrics-token-file: flags show in ps.',
+  },
+  metricsTokenFile: {
+    env: 'METRICS_TOKEN_FILE',
+    flag: '--metrics-token-file',
+    kind: 'secret-file',
+    valueName: '<file>',
+    description: 'File holding the metrics token (surrounding whitespace ignored), re-read on SIGHUP; use it or --metrics-token, not both.',
   },
   logLevel: {
     env: 'LOG_LEVEL',
@@ -91,6 +226,43 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     kind: 'int',
     valueName: '<n>',
     description: 'Miner connections accepted at once; more are refused.',
+  },
+  maxConnectionsPerIp: {
+    env: 'MAX_CONNECTIONS_PER_IP',
+    flag: '--max-connections-per-ip',
+    kind: 'int-or-none',
+    valueName: '<n|none>',
+    description: 'Open miner connections allowed per source address; more are refused (none = no limit).',
+    none: 'for no limit',
+  },
+  connectionsPerSecondPerIp: {
+    env: 'CONNECTIONS_PER_SECOND_PER_IP',
+    flag: '--connections-per-second-per-ip',
+    kind: 'number-or-none',
+    valueName: '<n|none>',
+    description: 'New miner connections per second allowed per source address, decimals allowed; faster ones are refused (none = no limit).',
+    none: 'for no limit',
+  },
+  listenBacklog: {
+    env: 'LISTEN_BACKLOG',
+    flag: '--listen-backlog',
+    kind: 'int',
+    valueName: '<n>',
+    description: 'Connections the kernel queues per listener before they are accepted (capped by net.core.somaxconn).',
+  },
+  firstByteTimeoutMs: {
+    env: 'FIRST_BYTE_TIMEOUT_MS',
+    flag: '--first-byte-timeout-ms',
+    kind: 'int',
+    valueName: '<ms>',
+    description: 'Close a miner connection that sends nothing for this long after connecting (0 = never).',
+  },
+  authorizeTimeoutMs: {
+    env: 'AUTHORIZE_TIMEOUT_MS',
+    flag: '--authorize-timeout-ms',
+    kind: 'int',
+    valueName: '<ms>',
+    description: 'Close a miner connection that has not sent mining.authorize this long after connecting (0 = never).',
   },
   idleTimeoutMs: {
     env: 'IDLE_TIMEOUT_MS',
@@ -140,6 +312,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     kind: 'int-or-none',
     valueName: '<n|none>',
     description: 'Distinct worker names used as metric labels; later ones share client_id="other" (none = no cap, 0 = all "other").',
+    none: 'for no limit',
   },
   shareAudit: {
     env: 'SHARE_AUDIT',
@@ -150,7 +323,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
   },
 };
 
-/** Every option, in schema order. */
+/** Every option, in `--help` order. */
 export const OPTIONS: readonly OptionMeta[] = Object.freeze(
   (Object.keys(TABLE) as ConfigKey[]).map((key) => Object.freeze({ key, ...TABLE[key] })),
 );

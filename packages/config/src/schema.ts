@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PoolSpec } from '@stratum-relay/shared-types';
 
 /**
  * The one config schema. Every option is described once in OPTIONS (options.ts: env name, CLI flag,
@@ -6,21 +7,72 @@ import { z } from 'zod';
  */
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
+/** A path or a secret: no default file, no default token. */
+const optionalText = z.string().min(1).nullable().default(null);
+/** `addr/prefix` strings, already checked and normalized by the loader (cidr-list.ts). */
+const cidrList = z.array(z.string()).min(1).readonly().nullable().default(null);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+const POOL_SCHEMES = ['tcp', 'tls'] as const;
+
+/** A PoolSpec as the loader builds it from a pool URL (pool-list.ts). */
+const poolSpecSchema = z
+  .object({
+    name: z.string().min(1),
+    scheme: z.enum(POOL_SCHEMES),
+    host: z.string().min(1),
+    port: port.min(1),
+    account: z.string().nullable(),
+    password: z.string().nullable(),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
-    poolHost: z.string().min(1),
+    /** The one-pool shortcut; absent when POOLS is used. */
+    poolHost: z.string().min(1).optional(),
     poolPort: port.min(1).default(3333),
+    /** Absent here when the shortcut is used: the loader then builds the one PoolSpec (Config.pools is never empty). */
+    pools: z.array(poolSpecSchema).min(1).optional(),
+    poolProbeIntervalMs: z.number().int().min(100).default(5_000),
+    /** `null` (written `none`): miners stay on the pool they failed over to. */
+    failbackDelayMs: z.number().int().min(0).nullable().default(60_000),
+    failbackRate: z.number().positive().finite().default(20),
+    poolCaFile: optionalText,
+    poolTlsInsecure: z.boolean().default(false),
     proxyHost: z.string().min(1).default('0.0.0.0'),
     proxyPort: port.default(3333),
+    /** `null` (written `none`): no TLS listener. */
+    tlsPort: port.nullable().default(null),
+    /** `null`: the same address as proxyHost. */
+    tlsHost: optionalText,
+    tlsCertFile: optionalText,
+    tlsKeyFile: optionalText,
+    proxyProtocol: z.boolean().default(false),
+    /** `null`: PROXY headers accepted from any source (when proxyProtocol is on). */
+    proxyProtocolFrom: cidrList,
+    /** `null`: every source address may connect. */
+    allowFrom: cidrList,
     metricsHost: z.string().min(1).default('0.0.0.0'),
     metricsPort: port.default(9333),
+    /** Visible ASCII only: it is compared with an HTTP Authorization header, where a space or newline can never match. */
+    metricsToken: z
+      .string()
+      .regex(/^[\x21-\x7e]+$/)
+      .nullable()
+      .default(null),
+    metricsTokenFile: optionalText,
     logLevel: z.enum(LOG_LEVELS).default('info'),
     logFormat: z.enum(LOG_FORMATS).default('json'),
     maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+    maxConnectionsPerIp: z.number().int().min(1).nullable().default(null),
+    connectionsPerSecondPerIp: z.number().positive().finite().nullable().default(null),
+    listenBacklog: z.number().int().min(1).max(1_000_000).default(4096),
+    /** 0 disables the first-byte timeout. */
+    firstByteTimeoutMs: z.number().int().min(0).default(15_000),
+    /** 0 disables the authorize timeout. */
+    authorizeTimeoutMs: z.number().int().min(0).default(60_000),
     /** 0 disables the idle timeout. */
     idleTimeoutMs: z.number().int().min(0).default(600_000),
     upstreamConnectTimeoutMs: positiveMs.default(10_000),
@@ -34,5 +86,16 @@ export const configSchema = z
   })
   .strict();
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
-export type ConfigKey = keyof z.infer<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+
+/**
+ * The resolved configuration: frozen, with `pools` always set (from POOLS, or the one PoolSpec the
+ * POOL_HOST/POOL_PORT shortcut stands for) and never empty, primary first.
+ */
+export type Config = Readonly<Omit<ParsedConfig, 'pools'> & { pools: readonly PoolSpec[] }>;
+export type ConfigKey = keyof ParsedConfig;
+
+// PoolSpec is shared-types'; the schema above must describe exactly it.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const poolSpecMatches: Same<Readonly<z.infer<typeof poolSpecSchema>>, PoolSpec> = true;
+void poolSpecMatches;

@@ -1,4 +1,4 @@
-import { configSchema, helpText, OPTIONS } from '@stratum-relay/config';
+import { configSchema, helpText, OPTIONS, RESTART_ONLY_KEYS } from '@stratum-relay/config';
 
 describe('helpText', () => {
   const text = helpText();
@@ -7,13 +7,43 @@ describe('helpText', () => {
     const line = text.split('\n').find((l) => l.trimStart().startsWith(`${option.flag} `));
     expect(line).toBeDefined();
     expect(line).toContain(option.env);
-    const field = configSchema.shape[option.key];
-    if (option.key === 'poolHost') expect(line).toMatch(/required$/);
-    else {
-      const value = field.parse(undefined);
-      expect(line).toMatch(new RegExp(`default ${value === null ? 'none' : String(value).replace(/\./g, '\\.')}$`));
-    }
+    const value: unknown = configSchema.shape[option.key].parse(undefined);
+    if (value === undefined) expect(line).toMatch(/required unless --[a-z-]+$/);
+    else expect(line).toMatch(new RegExp(`default ${value === null ? 'none' : String(value).replace(/\./g, '\\.')}$`));
     expect(text).toContain(option.description);
+  });
+
+  it('lists the environment name of every option the pools and secure-edges issues added', () => {
+    const added = [
+      'POOLS',
+      'POOL_PROBE_INTERVAL_MS',
+      'FAILBACK_DELAY_MS',
+      'FAILBACK_RATE',
+      'POOL_CA_FILE',
+      'POOL_TLS_INSECURE',
+      'TLS_HOST',
+      'TLS_PORT',
+      'TLS_CERT_FILE',
+      'TLS_KEY_FILE',
+      'PROXY_PROTOCOL',
+      'PROXY_PROTOCOL_FROM',
+      'ALLOW_FROM',
+      'MAX_CONNECTIONS_PER_IP',
+      'CONNECTIONS_PER_SECOND_PER_IP',
+      'FIRST_BYTE_TIMEOUT_MS',
+      'AUTHORIZE_TIMEOUT_MS',
+      'LISTEN_BACKLOG',
+      'METRICS_TOKEN',
+      'METRICS_TOKEN_FILE',
+    ];
+    const listed = text.split('\n').flatMap((line) => /^ {2}--[a-z-]+ \S+ +([A-Z_]+) /.exec(line)?.[1] ?? []);
+    expect(listed).toEqual(expect.arrayContaining([...added, ...OPTIONS.map((o) => o.env)]));
+    expect(listed).toHaveLength(OPTIONS.length);
+  });
+
+  it('names every option a reload cannot change', () => {
+    const sighup = text.slice(text.indexOf('On SIGHUP'));
+    for (const key of RESTART_ONLY_KEYS) expect(sighup).toContain(OPTIONS.find((o) => o.key === key)?.flag);
   });
 
   it('documents --config, CONFIG_FILE and --help', () => {

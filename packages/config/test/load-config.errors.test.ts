@@ -50,9 +50,15 @@ describe('loadConfig problems', () => {
     ]);
   });
 
-  it('explains every place poolHost can be set when it is missing', () => {
+  it('explains every place a pool can be set when none is', () => {
     expect(problemsOf({ argv: [], env: {} })).toEqual([
-      'poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file',
+      'a pool is required: set --pools, POOLS or "pools" in the config file, or the one-pool shortcut --pool-host, POOL_HOST or "poolHost"',
+    ]);
+  });
+
+  it('still asks for a pool when only POOL_PORT is given', () => {
+    expect(problemsOf({ argv: [], env: { POOL_PORT: '3334' } })).toEqual([
+      'a pool is required: set --pools, POOLS or "pools" in the config file, or the one-pool shortcut --pool-host, POOL_HOST or "poolHost"',
     ]);
   });
 
@@ -97,7 +103,7 @@ describe('loadConfig problems', () => {
       'PROXY_PORT: "1e3" is not valid: expected an integer from 0 to 65535',
       `config file ${file}: poolPort: "abc" is not valid: expected an integer from 1 to 65535`,
       `config file ${file}: unknown key "poolHots" (did you mean "poolHost"?)`,
-      'poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file',
+      'a pool is required: set --pools, POOLS or "pools" in the config file, or the one-pool shortcut --pool-host, POOL_HOST or "poolHost"',
     ]);
   });
 
@@ -148,7 +154,7 @@ describe('loadConfig problems', () => {
     ]);
   });
 
-  it('says when the config file does not exist, without also calling poolHost missing', () => {
+  it('says when the config file does not exist, without also calling the pool missing', () => {
     const missing = join(dir, 'missing.json');
     expect(problemsOf({ argv: [], env: { CONFIG_FILE: missing } })).toEqual([`config file ${missing} does not exist`]);
   });

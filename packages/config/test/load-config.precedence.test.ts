@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema, loadConfig, OPTIONS } from '@stratum-relay/config';
+import { configSchema, loadConfig, OPTIONS, type ConfigKey, type LoadConfigInput } from '@stratum-relay/config';
 
 let dir: string;
 beforeAll(() => {
@@ -20,7 +20,8 @@ function writeJson(name: string, data: unknown): string {
 describe('loadConfig precedence', () => {
   it('fills every unset option with the schema default', () => {
     const config = loadConfig({ argv: ['--pool-host', 'pool.example'], env: {} });
-    expect(config).toEqual(configSchema.parse({ poolHost: 'pool.example' }));
+    const pool = { name: 'pool.example:3333', scheme: 'tcp', host: 'pool.example', port: 3333, account: null, password: null };
+    expect(config).toEqual({ ...configSchema.parse({ poolHost: 'pool.example' }), pools: [pool] });
   });
 
   it('prefers a CLI flag over the environment over the config file over the default', () => {
@@ -97,20 +98,80 @@ describe('loadConfig precedence', () => {
     }).toThrow(TypeError);
   });
 
-  it('sets every option from its environment variable and from its flag', () => {
-    const samples: Record<string, [string, unknown]> = {
-      string: ['example.org', 'example.org'],
-      int: ['1024', 1024],
-      bool: ['false', false],
-      'int-or-none': ['7', 7],
-    };
-    for (const option of OPTIONS) {
-      const [text, value] =
-        option.kind === 'enum' ? (option.key === 'logLevel' ? ['warn', 'warn'] : ['pretty', 'pretty']) : (samples[option.kind] as [string, unknown]);
-      const base = option.key === 'poolHost' ? {} : { POOL_HOST: 'h' };
-      expect(loadConfig({ argv: [], env: { ...base, [option.env]: text } })[option.key]).toEqual(value);
-      const flagArgv = option.key === 'poolHost' ? [] : ['--pool-host', 'h'];
-      expect(loadConfig({ argv: [...flagArgv, `${option.flag}=${text}`], env: {} })[option.key]).toEqual(value);
-    }
+  describe.each(['environment variable', 'flag', 'config file'] as const)('sets every option from its %s', (origin) => {
+    const sample = (key: ConfigKey): Sample => samples(dir)[key];
+    it.each(OPTIONS.map((o) => [o.key, o]))('%s', (key, option) => {
+      const { text, value, file = value, context = { POOL_HOST: 'h' } } = sample(key);
+      let input: LoadConfigInput;
+      if (origin === 'environment variable') input = { argv: [], env: { ...context, [option.env]: text } };
+      else if (origin === 'flag') input = { argv: [`${option.flag}=${text}`], env: context };
+      else input = { argv: ['--config', writeJson(`every-${key}.json`, { [key]: file })], env: context };
+      expect(loadConfig(input)[key]).toEqual(value);
+    });
   });
 });
+
+interface Sample {
+  /** As written in an environment variable or a flag. */
+  readonly text: string;
+  /** What Config holds then. */
+  readonly value: unknown;
+  /** As written in the config file, when not `value`. */
+  readonly file?: unknown;
+  /** Environment the option needs beside it (default: a pool host). */
+  readonly context?: Record<string, string>;
+}
+
+/** One non-default value per option; keyed by ConfigKey so a new option without a sample does not compile. */
+function samples(dir: string): { readonly [K in ConfigKey]: Sample } {
+  const pem = (name: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, `-----BEGIN ${name}-----\n-----END ${name}-----\n`);
+    return path;
+  };
+  const cert = pem('cert.pem');
+  const key = pem('key.pem');
+  const ca = pem('ca.pem');
+  const token = join(dir, 'token');
+  writeFileSync(token, 'token-from-file\n');
+  const pool = { name: 'pool.example:3334', scheme: 'tls', host: 'pool.example', port: 3334, account: 'acct', password: 'pw' };
+  return {
+    pools: { text: 'stratum+ssl://acct:pw@pool.example:3334', value: [pool], file: ['stratum+ssl://acct:pw@pool.example:3334'], context: {} },
+    poolHost: { text: 'example.org', value: 'example.org', context: {} },
+    poolPort: { text: '1024', value: 1024 },
+    poolProbeIntervalMs: { text: '250', value: 250 },
+    failbackDelayMs: { text: '0', value: 0 },
+    failbackRate: { text: '0.5', value: 0.5 },
+    poolCaFile: { text: ca, value: ca },
+    poolTlsInsecure: { text: 'true', value: true },
+    proxyHost: { text: '127.0.0.1', value: '127.0.0.1' },
+    proxyPort: { text: '3334', value: 3334 },
+    tlsHost: { text: '::1', value: '::1' },
+    tlsPort: { text: '0', value: 0, context: { POOL_HOST: 'h', TLS_CERT_FILE: cert, TLS_KEY_FILE: key } },
+    tlsCertFile: { text: cert, value: cert },
+    tlsKeyFile: { text: key, value: key },
+    proxyProtocol: { text: 'yes', value: true },
+    proxyProtocolFrom: { text: '10.0.0.1, 2001:db8::/32', value: ['10.0.0.1/32', '2001:db8::/32'], file: ['10.0.0.1', '2001:db8::/32'] },
+    allowFrom: { text: '192.168.0.0/16,::1', value: ['192.168.0.0/16', '::1/128'], file: '192.168.0.0/16,::1' },
+    metricsHost: { text: 'localhost', value: 'localhost' },
+    metricsPort: { text: '0', value: 0 },
+    metricsToken: { text: 's3cret-token', value: 's3cret-token' },
+    metricsTokenFile: { text: token, value: token },
+    logLevel: { text: 'warn', value: 'warn' },
+    logFormat: { text: 'pretty', value: 'pretty' },
+    maxConnections: { text: '7', value: 7 },
+    maxConnectionsPerIp: { text: '3', value: 3 },
+    connectionsPerSecondPerIp: { text: '2.5', value: 2.5 },
+    listenBacklog: { text: '511', value: 511 },
+    firstByteTimeoutMs: { text: '0', value: 0 },
+    authorizeTimeoutMs: { text: '5000', value: 5000 },
+    idleTimeoutMs: { text: '1000', value: 1000 },
+    upstreamConnectTimeoutMs: { text: '1000', value: 1000 },
+    maxLineBytes: { text: '1024', value: 1024 },
+    preConnectBufferBytes: { text: '2048', value: 2048 },
+    drainTimeoutMs: { text: '0', value: 0 },
+    submitTimeoutMs: { text: '1000', value: 1000 },
+    maxClientIds: { text: '7', value: 7 },
+    shareAudit: { text: 'false', value: false },
+  };
+}
