@@ -197,7 +197,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     flag: '--metrics-token',
     kind: 'secret',
     valueName: '<token>',
-    description: 'Bearer token the HTTP server requires for /metrics, sent as "Authorization: Bearer" and the token (none = no token needed); prefer --metrics-token-file: flags show in ps.',
+    description: 'Token the HTTP server requires on every path but /healthz and /readyz: "Authorization: Bearer <token>", or basic auth with the token as password (none = open); prefer --metrics-token-file: flags show in ps.',
   },
   metricsTokenFile: {
     env: 'METRICS_TOKEN_FILE',

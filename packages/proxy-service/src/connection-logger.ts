@@ -1,4 +1,5 @@
 import { connectionLogger, type Logger } from '@stratum-relay/logger';
+import { RateLimitedLog } from '@stratum-relay/proxy-core';
 import type { ProxyEvent, ProxyEventListener } from '@stratum-relay/shared-types';
 
 /** What the logger needs from ProxyServer.events. */
@@ -27,8 +28,22 @@ interface ConnectionState {
 export class ConnectionLogger {
   private readonly open = new Map<number, ConnectionState>();
   private unsubscribe: (() => void) | undefined;
+  /** Refusals and failed TLS handshakes: a few lines per second per reason, then one "suppressed N". */
+  private readonly refusals: RateLimitedLog;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    this.refusals = new RateLimitedLog({
+      emit: (reason, entry) => {
+        if ('suppressed' in entry) this.logger.warn({ reason, suppressed: entry.suppressed }, 'connections refused (lines suppressed)');
+        else this.logger.warn(entry, reason.startsWith('tls:') ? 'miner TLS handshake failed' : 'connection refused');
+      },
+      schedule: (fn, ms) => {
+        const timer = setTimeout(fn, ms);
+        timer.unref();
+        return () => clearTimeout(timer);
+      },
+    });
+  }
 
   /** Start logging `events`; returns this for chaining. */
   attach(events: EventSource): this {
@@ -41,6 +56,7 @@ export class ConnectionLogger {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.open.clear();
+    this.refusals.flush();
   }
 
   /** Connections currently tracked (tests check state is released on close). */
@@ -124,10 +140,10 @@ export class ConnectionLogger {
         else this.logger.warn({ pool: event.poolName, priority: event.priority, error: event.error }, 'pool is down');
         return;
       case 'connection.rejected':
-        this.logger.warn(
-          { remote_address: event.remoteAddress, remote_port: event.remotePort, reason: event.reason },
-          'connection refused',
-        );
+        this.refusals.log(event.reason, { remote_address: event.remoteAddress, remote_port: event.remotePort, reason: event.reason });
+        return;
+      case 'tls.handshake_failed':
+        this.refusals.log(`tls:${event.reason}`, { remote_address: event.remoteAddress, reason: event.reason, error: event.error });
         return;
       case 'parse.error':
         this.logFor(event.connectionId).debug(

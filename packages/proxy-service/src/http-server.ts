@@ -4,6 +4,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import { ObservabilityError } from './errors';
+import { metricsAuth } from './metrics-auth';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
@@ -15,6 +16,8 @@ export interface HttpServerOptions {
   readiness: () => Readiness;
   /** The /status document (may throw: answered 500). */
   status: () => unknown;
+  /** The metrics token in force (METRICS_TOKEN), read per request; null or absent = open. */
+  token?: () => string | null;
   logger?: { error(obj: object, msg?: string): void };
 }
 
@@ -30,6 +33,7 @@ export function createHttpApp(opts: Omit<HttpServerOptions, 'host' | 'port'>): e
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (opts.token !== undefined) app.use(metricsAuth(opts.token));
 
   app.get('/metrics', async (_req, res) => {
     const body = await opts.registry.metrics();

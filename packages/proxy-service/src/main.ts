@@ -3,7 +3,7 @@
  * map failures to exit codes (see EXIT_CODES in cli.ts). Everything else lives in importable
  * modules.
  */
-import { helpText, loadConfig, wantsHelp, type Config } from '@stratum-relay/config';
+import { ConfigError, helpText, loadConfig, wantsHelp, type Config } from '@stratum-relay/config';
 import { createLogger } from '@stratum-relay/logger';
 import { configErrorText, EXIT_CODES, shutdownExitCode, signalExitCode, startErrorLine } from './cli';
 import { ProxyService } from './service';
@@ -61,6 +61,30 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+// SIGHUP (a terminal hang-up, `systemctl reload`) re-reads the config file instead of killing
+// the proxy and every miner with it. Flags and environment still win over the file.
+process.on('SIGHUP', () => {
+  started.then(
+    () => {
+      let next: Config;
+      try {
+        next = loadConfig({ argv, env: process.env });
+      } catch (error) {
+        service.rejectReload(error instanceof ConfigError ? error.problems : [error instanceof Error ? error.message : String(error)]);
+        return;
+      }
+      service.reload(next);
+    },
+    () => undefined,
+  );
+});
+
+// Node opens its inspector on SIGUSR1 (127.0.0.1:9229): a debugger any local user could attach
+// to a production relay. A listener replaces that default; `node --inspect` stays possible.
+process.on('SIGUSR1', () => {
+  logger.warn({ signal: 'SIGUSR1' }, 'SIGUSR1 ignored: the inspector is not opened by a signal (start with node --inspect to debug)');
+});
 
 started.catch((error: unknown) => {
   process.stderr.write(`${startErrorLine(error)}\n`);

@@ -1,6 +1,6 @@
 import type { Config } from '@stratum-relay/config';
 import type { ProxyServer } from '@stratum-relay/proxy-core';
-import { createMetrics } from '@stratum-relay/metrics';
+import { createMetrics, type StratumMetrics } from '@stratum-relay/metrics';
 import { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
 import type { Readiness } from './http-server';
@@ -18,6 +18,8 @@ export interface Observability {
   httpAddress(): { host: string; port: number } | null;
   /** Stop the HTTP server and detach the collector. */
   close(): Promise<void>;
+  /** The metrics, for counters the service moves itself (config reloads). */
+  readonly metrics: StratumMetrics;
 }
 
 export interface ObservabilityOptions {
@@ -30,6 +32,10 @@ export interface ObservabilityOptions {
   collectDefaultMetrics?: boolean;
   /** Bound on pending requests per connection and direction (default 1000). */
   maxPendingPerConnection?: number;
+  /** The metrics token in force (read per request, so a reload can rotate it); absent = open. */
+  metricsToken?: () => string | null;
+  /** Extra top-level fields of /status (reloads, listeners). */
+  statusExtras?: () => Record<string, unknown>;
 }
 
 /**
@@ -79,8 +85,9 @@ export async function startObservability(options: ObservabilityOptions): Promise
       port: config.metricsPort,
       registry,
       readiness,
-      status: () =>
-        buildStatus({
+      ...(options.metricsToken !== undefined ? { token: options.metricsToken } : {}),
+      status: () => ({
+        ...buildStatus({
           version: options.version,
           startedAt,
           now: Date.now(),
@@ -88,6 +95,8 @@ export async function startObservability(options: ObservabilityOptions): Promise
           pools: upstreams.states(),
           connections: collector.connectionStatuses(),
         }),
+        ...(options.statusExtras?.() ?? {}),
+      }),
       logger,
     });
   } catch (err) {
@@ -95,10 +104,11 @@ export async function startObservability(options: ObservabilityOptions): Promise
     throw err;
   }
   const address = http.address();
-  logger.info({ metricsAddress: address }, 'metrics HTTP server listening');
+  logger.info({ metrics_address: address, metrics_token: options.metricsToken?.() != null }, 'metrics HTTP server listening');
 
   let closed = false;
   return {
+    metrics,
     markClosing() {
       closing = true;
     },

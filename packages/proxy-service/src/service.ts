@@ -1,7 +1,8 @@
-import { optionSources, type Config } from '@stratum-relay/config';
+import { RESTART_ONLY_KEYS, optionSources, type Config, type ConfigKey } from '@stratum-relay/config';
 import type { Logger } from '@stratum-relay/logger';
 import { ProxyServer, type DrainResult, type ProxyServerOptions } from '@stratum-relay/proxy-core';
 import { ConnectionLogger } from './connection-logger';
+import { buildEdgeSettings, effectiveMaxConnections, kernelSomaxconn, openFilesLimit, type EdgeSettings } from './edge-settings';
 import { ProxyServiceError } from './errors';
 import { startObservability, type Observability, type ObservabilityOptions } from './observability';
 import { VERSION } from './version';
@@ -13,6 +14,19 @@ export interface ProxyServiceOptions {
   /** Tests swap these; the program uses the real ProxyServer and observability. */
   readonly createServer?: (options: ProxyServerOptions) => ProxyServer;
   readonly startObservability?: (options: ObservabilityOptions) => Promise<Observability>;
+  /** RLIMIT_NOFILE as seen by the process (tests inject one); default: read from /proc. */
+  readonly openFilesLimit?: number | null;
+}
+
+/** The outcome of a SIGHUP reload. */
+export interface ReloadResult {
+  readonly ok: boolean;
+  /** Keys whose new value was applied to new connections and requests. */
+  readonly applied: readonly ConfigKey[];
+  /** Keys that changed but need a restart (ports, hosts): the running value stays. */
+  readonly ignored: readonly ConfigKey[];
+  /** Why the reload was rejected (ok false): the running config stays. */
+  readonly errors: readonly string[];
 }
 
 export interface ServiceAddresses {
@@ -43,9 +57,20 @@ export class ProxyService {
   private readonly connectionLog: ConnectionLogger;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
   private aborted = false;
+  /** The config in force (replaced by reloads) and what its edge options became at run time. */
+  private current: Config;
+  private edges: EdgeSettings | undefined;
+  private lastReloadAt: number | null = null;
+  private reloads = 0;
 
   constructor(private readonly options: ProxyServiceOptions) {
     this.connectionLog = new ConnectionLogger(options.logger);
+    this.current = options.config;
+  }
+
+  /** The config in force (the start config, or the latest reload that was accepted). */
+  get config(): Config {
+    return this.current;
   }
 
   /** The ProxyServer once start() has created it. */
@@ -63,6 +88,31 @@ export class ProxyService {
     this.state = 'starting';
     const { config, logger } = this.options;
     const version = this.options.version ?? VERSION;
+    let edges: EdgeSettings;
+    try {
+      edges = buildEdgeSettings(config);
+    } catch (error) {
+      this.state = 'stopped';
+      throw new ProxyServiceError('SRL_ERR_START', error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    this.edges = edges;
+    if (config.poolTlsInsecure && config.pools.some((p) => p.scheme === 'tls')) {
+      logger.warn({ pools: config.pools.filter((p) => p.scheme === 'tls').map((p) => p.name) }, 'POOL_TLS_INSECURE: pool certificates are NOT verified');
+    }
+    const limits = effectiveMaxConnections(config.maxConnections, this.options.openFilesLimit !== undefined ? this.options.openFilesLimit : openFilesLimit());
+    if (limits.lowered) {
+      logger.warn(
+        { max_connections: config.maxConnections, effective_max_connections: limits.max, open_files_limit: this.options.openFilesLimit ?? openFilesLimit() },
+        'MAX_CONNECTIONS is above what the open-files limit allows (2 descriptors per miner plus a reserve): refusing miners past the lower limit; raise ulimit -n / LimitNOFILE',
+      );
+    }
+    const somaxconn = kernelSomaxconn();
+    if (somaxconn !== null && somaxconn < config.listenBacklog) {
+      logger.warn(
+        { listen_backlog: config.listenBacklog, somaxconn },
+        'LISTEN_BACKLOG is capped by the kernel (net.core.somaxconn): a reconnect storm may overflow the listen queue; raise it with sysctl',
+      );
+    }
     const createServer = this.options.createServer ?? ((o: ProxyServerOptions) => new ProxyServer(o));
     const server = createServer({
       listenHost: config.proxyHost,
@@ -72,7 +122,12 @@ export class ProxyService {
       failbackDelayMs: config.failbackDelayMs,
       failbackRate: config.failbackRate,
       userAgent: `stratum-relay/${version} probe`,
-      maxConnections: config.maxConnections,
+      poolTls: edges.poolTls,
+      tls: edges.tlsContext === null ? null : { host: config.tlsHost ?? config.proxyHost, port: config.tlsPort ?? 0, context: edges.tlsContext },
+      admission: edges.admission,
+      authorizeTimeoutMs: edges.authorizeTimeoutMs,
+      listenBacklog: config.listenBacklog,
+      maxConnections: limits.max,
       idleTimeoutMs: config.idleTimeoutMs,
       upstreamConnectTimeoutMs: config.upstreamConnectTimeoutMs,
       maxLineBytes: config.maxLineBytes,
@@ -88,13 +143,25 @@ export class ProxyService {
     let observability: Observability;
     try {
       const start = this.options.startObservability ?? startObservability;
-      observability = await start({ config, server, logger, version });
+      observability = await start({
+        config,
+        server,
+        logger,
+        version,
+        metricsToken: () => this.edges?.metricsToken ?? null,
+        statusExtras: () => ({
+          maxConnections: { configured: this.current.maxConnections, effective: limits.max },
+          listeners: { plain: server.listening, tls: server.tlsAddress() },
+          reload: { count: this.reloads, lastSuccessAt: this.lastReloadAt === null ? null : new Date(this.lastReloadAt).toISOString() },
+        }),
+      });
     } catch (error) {
       this.connectionLog.detach();
       this.state = 'stopped';
       throw listenError(error, config.metricsHost, config.metricsPort, 'metricsPort');
     }
     this.observability = observability;
+    observability.metrics.maxConnections.set(limits.max);
     // Pool health from the first second: /readyz and stratum_pool_up need no miner to learn it.
     server.startHealth();
 
@@ -105,7 +172,11 @@ export class ProxyService {
       this.connectionLog.detach();
       await observability.close().catch(() => undefined);
       this.state = 'stopped';
-      throw listenError(error, config.proxyHost, config.proxyPort, 'proxyPort');
+      const tlsClash = (error as { message?: unknown } | null)?.message;
+      const onTls = config.tlsPort !== null && typeof tlsClash === 'string' && tlsClash.includes(`:${config.tlsPort} `);
+      throw onTls
+        ? listenError(error, config.tlsHost ?? config.proxyHost, config.tlsPort ?? 0, 'tlsPort')
+        : listenError(error, config.proxyHost, config.proxyPort, 'proxyPort');
     }
     logger.info(
       { version, proxy_address: proxy, pools: config.pools.map((p) => `${p.name} (${p.scheme}://${p.host}:${p.port})`) },
@@ -114,6 +185,59 @@ export class ProxyService {
 
     this.state = 'running';
     return { proxy, metrics: observability.httpAddress() };
+  }
+
+  /**
+   * SIGHUP: apply a freshly loaded config to new connections and requests — pool list, pool TLS,
+   * admission limits, allow-list, PROXY protocol sources, TLS certificates, metrics token, log
+   * level. Established connections are untouched. Keys that need a restart are reported and
+   * ignored. A config that fails (here: files that cannot be read, a bad certificate) is
+   * rejected and the running one stays. Never throws.
+   */
+  reload(next: Config): ReloadResult {
+    const server = this.server;
+    const logger = this.options.logger;
+    if (this.state !== 'running' || server === undefined) return { ok: false, applied: [], ignored: [], errors: [`the service is ${this.state}`] };
+    const previous = this.current;
+    const changed = (Object.keys(next) as ConfigKey[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(previous[key]));
+    const ignored = changed.filter((key) => RESTART_ONLY_KEYS.has(key));
+    let edges: EdgeSettings;
+    try {
+      edges = buildEdgeSettings(next);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.observability?.metrics.configReloadsTotal.inc({ result: 'failure' });
+      logger.error({ errors: [message] }, 'config reload rejected: the running config stays');
+      return { ok: false, applied: [], ignored: [], errors: [message] };
+    }
+    // Restart-only keys keep their running values; everything else applies from now on.
+    const merged = { ...next } as Record<string, unknown>;
+    for (const key of ignored) merged[key] = previous[key];
+    this.current = Object.freeze(merged) as Config;
+    this.edges = edges;
+    server.upstreams.replace(next.pools);
+    server.upstreams.setTls(edges.poolTls);
+    server.setAdmission(edges.admission, edges.authorizeTimeoutMs);
+    if (edges.tlsContext !== null) server.setTlsContext(edges.tlsContext);
+    const limits = effectiveMaxConnections(next.maxConnections, this.options.openFilesLimit !== undefined ? this.options.openFilesLimit : openFilesLimit());
+    server.setMaxConnections(limits.max);
+    this.observability?.metrics.maxConnections.set(limits.max);
+    logger.level = next.logLevel;
+    this.reloads++;
+    this.lastReloadAt = Date.now();
+    this.observability?.metrics.configReloadsTotal.inc({ result: 'success' });
+    const applied = changed.filter((key) => !RESTART_ONLY_KEYS.has(key));
+    if (ignored.length > 0) {
+      logger.warn({ keys: ignored, sources: ignored.map(optionSources) }, 'config reload: these settings need a restart and keep their running values');
+    }
+    logger.info({ applied }, 'config reloaded: new connections use it; established ones are untouched');
+    return { ok: true, applied, ignored, errors: [] };
+  }
+
+  /** A reload whose config did not load (validation failed): counted and logged, nothing changes. */
+  rejectReload(errors: readonly string[]): void {
+    this.observability?.metrics.configReloadsTotal.inc({ result: 'failure' });
+    this.options.logger.error({ errors }, 'config reload rejected: the running config stays');
   }
 
   /**
@@ -173,7 +297,7 @@ export class ProxyService {
 }
 
 /** Turn a listen failure into one line an operator can act on. */
-function listenError(error: unknown, host: string, port: number, key: 'proxyPort' | 'metricsPort'): ProxyServiceError {
+function listenError(error: unknown, host: string, port: number, key: 'proxyPort' | 'metricsPort' | 'tlsPort'): ProxyServiceError {
   const code = (error as { code?: unknown } | null)?.code;
   const where = `${host}:${port}`;
   if (code === 'SRL_ERR_ADDRESS_IN_USE' || code === 'SRL_ERR_METRICS_ADDRESS_IN_USE' || code === 'EADDRINUSE') {
@@ -183,6 +307,6 @@ function listenError(error: unknown, host: string, port: number, key: 'proxyPort
   }
   const cause = (error as { cause?: unknown } | null)?.cause;
   const detail = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
-  const what = key === 'proxyPort' ? 'the proxy' : 'the metrics server';
+  const what = key === 'proxyPort' ? 'the proxy' : key === 'tlsPort' ? 'the TLS listener' : 'the metrics server';
   return new ProxyServiceError('SRL_ERR_START', `cannot start ${what} on ${where}: ${detail}`, { cause: error });
 }
