@@ -266,11 +266,12 @@ export interface CorpusTranscript {
 }
 
 /**
- * The real transcripts (/work/shared/corpus, README there; `SRL_CORPUS_DIR` overrides the
- * directory). Throws when there are none, so a missing corpus fails loudly instead of testing nothing.
+ * The real transcripts in `shared/corpus` beside the repository (README there; CI lays a copy of
+ * shared/ next to its clone; `SRL_CORPUS_DIR` overrides the directory). Throws when there are
+ * none, so a missing corpus fails loudly instead of testing nothing.
  */
 export function loadCorpus(): CorpusTranscript[] {
-  const dir = process.env.SRL_CORPUS_DIR ?? '/work/shared/corpus';
+  const dir = process.env.SRL_CORPUS_DIR ?? join(__dirname, '..', '..', '..', '..', '..', 'shared', 'corpus');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 0) throw new Error(`no transcripts in ${dir}`);
   return files.map((file) => {
