@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// The main job (`pnpm start`). With POOL_HOST set it runs the proxy against that pool. Without it,
+// The main job (`pnpm start`). With a pool configured (POOLS, POOL_HOST or CONFIG_FILE) it runs the proxy against it. Without one,
 // a local demo on 127.0.0.1: pool-sim (judges shares like a pool) ← stratum-relay ← miner-sim
 // miners that really hash, so /metrics moves within seconds.
 //
@@ -26,10 +26,11 @@ function usage(message) {
   process.exit(2);
 }
 
-if (process.env.POOL_HOST) {
+if (process.env.POOL_HOST || process.env.POOLS || process.env.CONFIG_FILE) {
   // A real pool is configured: the proxy alone, configured by the caller's environment and flags.
   const proxy = spawn(process.execPath, [BIN.proxy, ...process.argv.slice(2)], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => proxy.kill(signal));
+  // SIGHUP reloads the proxy's config file; the others stop it.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => proxy.kill(signal));
   proxy.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
   return;
 }
@@ -41,7 +42,7 @@ try {
   usage(err.message);
 }
 if (flags.help) {
-  process.stdout.write('usage: node scripts/demo.js [--miners N] [--duration SECONDS]\nWith POOL_HOST set, runs only the proxy against that pool.\n');
+  process.stdout.write('usage: node scripts/demo.js [--miners N] [--duration SECONDS]\nWith POOLS (or POOL_HOST, or CONFIG_FILE) set, runs only the proxy against those pools.\n');
   process.exit(0);
 }
 const MINERS = Number(flags.miners ?? 4);
