@@ -5,14 +5,22 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export npm_config_update_notifier=false
 
-# Debian packages: prometheus provides promtool and a real Prometheus server for the ops tests.
-if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
-  echo "== installing Debian package prometheus (promtool + server)"
+# Debian packages: prometheus provides promtool and a real Prometheus server for the ops tests;
+# haproxy runs the shipped examples/haproxy.cfg in front of two relays; openssl makes the test
+# certificates for the TLS tests.
+missing=()
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  # The package starts a system Prometheus on :9090; the tests start their own on other ports.
-  $SUDO systemctl stop prometheus >/dev/null 2>&1 || $SUDO service prometheus stop >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages start system services (Prometheus on :9090, HAProxy); the tests start their own.
+  for service in prometheus haproxy; do
+    $SUDO systemctl stop "$service" >/dev/null 2>&1 || $SUDO service "$service" stop >/dev/null 2>&1 || true
+  done
 fi
 
 echo "== installing npm packages (frozen lockfile)"

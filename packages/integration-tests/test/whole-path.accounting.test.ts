@@ -99,7 +99,7 @@ describe('whole path: share accounting', () => {
     const summary: MinerSummary = await farm.stop();
 
     // Everyone has left: the proxy closed every connection and the pool every session.
-    await waitFor(async () => (await scrapeMetrics(p.metricsPort)).get('stratum_active_connections', { pool_host: '127.0.0.1' }) === 0, {
+    await waitFor(async () => (await scrapeMetrics(p.metricsPort)).sum('stratum_active_connections') === 0, {
       timeoutMs: 20_000,
       what: 'the proxy to have no open connection',
       context: p.logs,

@@ -30,7 +30,7 @@ describe('whole path: cleanup after miners leave', () => {
   }, 60_000);
 
   const scrape = (): Promise<MetricSamples> => scrapeMetrics((proxy as ProxyProcess).metricsPort);
-  const active = (m: MetricSamples): number | undefined => m.get('stratum_active_connections', { pool_host: '127.0.0.1' });
+  const active = (m: MetricSamples): number | undefined => m.sum('stratum_active_connections');
 
   async function rawMiner(): Promise<RawMiner> {
     const raw = await RawMiner.connect((proxy as ProxyProcess).proxyPort);

@@ -137,7 +137,7 @@ describe('whole path: byte transparency', () => {
 
   it('counts exactly the bytes it relayed in stratum_bytes_sent_total and stratum_bytes_received_total', async () => {
     const p = proxy as ProxyProcess;
-    await waitFor(async () => (await scrapeMetrics(p.metricsPort)).get('stratum_active_connections', { pool_host: '127.0.0.1' }) === 0, {
+    await waitFor(async () => (await scrapeMetrics(p.metricsPort)).sum('stratum_active_connections') === 0, {
       timeoutMs: 20_000,
       what: 'the proxy to have no open connection',
     });
