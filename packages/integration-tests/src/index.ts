@@ -2,7 +2,7 @@
 export { startProxyProcess } from './proxy-process';
 export type { ProxyProcess, ProxyProcessOptions } from './proxy-process';
 export { startPoolSimProcess } from './pool-sim-process';
-export type { PoolSimProcess } from './pool-sim-process';
+export type { PoolSimProcess, PoolSimProcessOptions } from './pool-sim-process';
 export { startPrometheus } from './prometheus-process';
 export type { PrometheusOptions, PrometheusProcess, PrometheusQueryResult } from './prometheus-process';
 export { spawnNode, spawnTracked } from './tracked-process';
@@ -27,8 +27,9 @@ export {
   proxyClientIds,
   proxyTotals,
   shareTally,
+  poolWorkerTallies,
 } from './share-accounting';
-export type { ShareTally, ProxyWorkerTally, ShareRejectReason } from './share-accounting';
+export type { ShareTally, ProxyWorkerTally, PoolWorkerTally, ShareRejectReason } from './share-accounting';
 export { REPO_ROOT, BINS, BUILT_MAINS } from './paths';
 export {
   IntegrationError,
@@ -40,3 +41,6 @@ export {
   PrometheusApiError,
 } from './errors';
 export type { IntegrationErrorCode } from './errors';
+export { NO_POOL, PlacementRecorder, minersPerPool, poolOfExtranonce1 } from './pool-placement';
+export type { PoolPrefixes } from './pool-placement';
+export { within } from './within';

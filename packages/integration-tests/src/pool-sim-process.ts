@@ -21,14 +21,24 @@ export interface PoolSimProcess {
 
 const LISTENING = /pool-sim listening on [^\s]+:(\d+) \(control on http:\/\/[^\s]+:(\d+)\)/;
 
+export interface PoolSimProcessOptions {
+  /** How long the "listening" line may take (default 30 s). */
+  readonly startTimeoutMs?: number;
+  /**
+   * The Stratum port (default 0 = ephemeral). A failover test restarts a pool it stopped on the
+   * port the proxy was configured with; a listening port has no TIME_WAIT, so it is free at once.
+   */
+  readonly port?: number;
+}
+
 /**
- * Runs pool-sim through its CLI (`node packages/pool-sim/bin/pool-sim.js`) on ephemeral loopback
- * ports (`--port 0 --control-port 0`; the ports are read from its "listening" line), so a big test
- * can spread its file descriptors over processes. `args` are more CLI flags (profile, difficulty, …).
+ * Runs pool-sim through its CLI (`node packages/pool-sim/bin/pool-sim.js`) on loopback ports
+ * (ephemeral unless `opts.port` is given; the ports are read from its "listening" line), so a big
+ * test can spread its file descriptors over processes. `args` are more CLI flags (profile, difficulty, …).
  */
-export async function startPoolSimProcess(args: readonly string[] = [], opts: { startTimeoutMs?: number } = {}): Promise<PoolSimProcess> {
+export async function startPoolSimProcess(args: readonly string[] = [], opts: PoolSimProcessOptions = {}): Promise<PoolSimProcess> {
   if (!existsSync(BUILT_MAINS.poolSim)) throw new NotBuiltError(BUILT_MAINS.poolSim);
-  const proc = spawnNode(BINS.poolSim, ['--host', '127.0.0.1', '--port', '0', '--control-port', '0', '--log-level', 'warn', ...args], {
+  const proc = spawnNode(BINS.poolSim, ['--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--control-port', '0', '--log-level', 'warn', ...args], {
     cwd: REPO_ROOT,
   });
   let ports: { port: number; controlPort: number };

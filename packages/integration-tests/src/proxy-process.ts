@@ -6,8 +6,14 @@ import { waitForHttpOk } from './wait-for-http-ok';
 import { spawnNode, type ExitStatus, type TrackedProcess } from './tracked-process';
 
 export interface ProxyProcessOptions {
-  readonly poolHost: string;
-  readonly poolPort: number;
+  /** The one-pool shortcut (POOL_HOST); give it with `poolPort`, or give `pools` instead. */
+  readonly poolHost?: string;
+  readonly poolPort?: number;
+  /**
+   * POOLS: pool URLs, primary first (`stratum+tcp://[account[:password]@]host:port`). The
+   * program refuses POOLS together with POOL_HOST/POOL_PORT, so this replaces them.
+   */
+  readonly pools?: readonly string[];
   /** More environment (SUBMIT_TIMEOUT_MS, MAX_CLIENT_IDS, LOG_LEVEL, …); wins over the defaults. */
   readonly env?: Readonly<Record<string, string>>;
   /** How long /healthz may take to answer (default 30 s: the machine is shared). */
@@ -29,6 +35,18 @@ export interface ProxyProcess {
 /** "address in use" on a port that was free a moment ago: another process took it; try new ports. */
 const START_ATTEMPTS = 3;
 
+/** The pool part of the environment: POOLS, or the POOL_HOST/POOL_PORT shortcut. */
+function poolEnv(opts: ProxyProcessOptions): Record<string, string> {
+  const shortcut = opts.poolHost !== undefined || opts.poolPort !== undefined;
+  if (opts.pools !== undefined) {
+    if (shortcut) throw new RangeError('startProxyProcess: give `pools` or `poolHost`/`poolPort`, not both');
+    if (opts.pools.length === 0) throw new RangeError('startProxyProcess: `pools` is empty');
+    return { POOLS: opts.pools.join(',') };
+  }
+  if (opts.poolHost === undefined || opts.poolPort === undefined) throw new RangeError('startProxyProcess: `poolHost` and `poolPort` go together');
+  return { POOL_HOST: opts.poolHost, POOL_PORT: String(opts.poolPort) };
+}
+
 /**
  * Runs the real program `node packages/proxy-service/bin/stratum-proxy.js` as a child process,
  * configured through environment variables like an operator would, on loopback ports picked
@@ -37,6 +55,7 @@ const START_ATTEMPTS = 3;
  */
 export async function startProxyProcess(opts: ProxyProcessOptions): Promise<ProxyProcess> {
   if (!existsSync(BUILT_MAINS.proxy)) throw new NotBuiltError(BUILT_MAINS.proxy);
+  const pools = poolEnv(opts);
   let lastLogs = '';
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const proxyPort = await freePort();
@@ -45,8 +64,7 @@ export async function startProxyProcess(opts: ProxyProcessOptions): Promise<Prox
     const proc = spawnNode(BINS.proxy, [], {
       cwd: REPO_ROOT,
       env: {
-        POOL_HOST: opts.poolHost,
-        POOL_PORT: String(opts.poolPort),
+        ...pools,
         PROXY_HOST: '127.0.0.1',
         PROXY_PORT: String(proxyPort),
         METRICS_HOST: '127.0.0.1',

@@ -14,6 +14,12 @@ export class RawMiner {
   private isClosed = false;
   /** Resolves when the socket closed (either side, any reason). */
   readonly closed: Promise<void>;
+  /**
+   * Resolves when the other side is done sending: its FIN arrived, or the socket closed. The
+   * socket is half-open (allowHalfOpen), so a peer that closes on us shows here first and in
+   * `closed` only after our own `end()`.
+   */
+  readonly peerEnded: Promise<void>;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -23,6 +29,10 @@ export class RawMiner {
     });
     // The proxy may reset us (that is sometimes the point of a test): never an unhandled error.
     socket.on('error', () => undefined);
+    this.peerEnded = new Promise((resolve) => {
+      socket.once('end', () => resolve());
+      socket.once('close', () => resolve());
+    });
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         this.isClosed = true;
