@@ -1,5 +1,6 @@
 import { Registry, register as globalRegistry } from 'prom-client';
 import { createMetrics, LATENCY_BUCKETS_SECONDS, SHARE_DIFFICULTY_BUCKETS } from '@stratum-relay/metrics';
+import type { PoolGaugeState } from '@stratum-relay/metrics';
 
 /** name → [type, label names]: the contract with dashboards and docs/METRICS.md. */
 const EXPECTED: Record<string, [string, string[]]> = {
@@ -11,6 +12,8 @@ const EXPECTED: Record<string, [string, string[]]> = {
   stratum_rejected_shares_total: ['counter', ['client_id', 'pool_host', 'reason']],
   stratum_accepted_difficulty_total: ['counter', ['client_id', 'pool_host']],
   stratum_submit_timeouts_total: ['counter', ['client_id', 'pool_host']],
+  stratum_late_answers_total: ['counter', ['client_id', 'pool_host']],
+  stratum_submits_lost_total: ['counter', ['client_id', 'pool_host']],
   stratum_messages_total: ['counter', ['direction', 'method']],
   stratum_parse_errors_total: ['counter', ['direction']],
   stratum_oversized_lines_total: ['counter', ['direction']],
@@ -21,14 +24,22 @@ const EXPECTED: Record<string, [string, string[]]> = {
   stratum_unmatched_responses_total: ['counter', ['direction']],
   stratum_block_candidates_total: ['counter', ['client_id', 'pool_host']],
   stratum_share_audit_total: ['counter', ['verdict']],
+  stratum_pool_failovers_total: ['counter', ['pool_host']],
+  stratum_failbacks_total: ['counter', []],
+  stratum_account_rewrites_total: ['counter', ['pool_host', 'result']],
+  stratum_tls_handshake_failures_total: ['counter', ['reason']],
+  stratum_config_reloads_total: ['counter', ['result']],
   stratum_active_connections: ['gauge', ['pool_host']],
   stratum_current_difficulty: ['gauge', ['client_id', 'pool_host']],
   stratum_pool_up: ['gauge', ['pool_host']],
+  stratum_pool_priority: ['gauge', ['pool_host']],
+  stratum_pool_miners: ['gauge', ['pool_host']],
   stratum_pending_requests: ['gauge', []],
   stratum_best_share_difficulty: ['gauge', ['client_id', 'pool_host']],
   stratum_max_connections: ['gauge', []],
   stratum_connection_duration_seconds: ['histogram', ['pool_host']],
   stratum_connect_latency_seconds: ['histogram', ['pool_host']],
+  stratum_pool_probe_seconds: ['histogram', ['pool_host']],
   stratum_request_response_seconds: ['histogram', ['method']],
   stratum_share_difficulty: ['histogram', []],
 };
@@ -98,6 +109,66 @@ describe('createMetrics', () => {
     expect(await registry.getSingleMetricAsString('stratum_pending_requests')).toMatch(/\nstratum_pending_requests 7$/);
     live = 2;
     expect(await registry.getSingleMetricAsString('stratum_pending_requests')).toMatch(/\nstratum_pending_requests 2$/);
+  });
+
+  it('reads the pool gauges and account rewrites from the pool list at scrape time, and exports none without one', async () => {
+    const registry = new Registry();
+    const m = createMetrics(registry, { collectDefault: false });
+    const poolSeries = async (): Promise<string[]> =>
+      (await registry.metrics()).split('\n').filter((l) => /^stratum_(pool_up|pool_priority|pool_miners|account_rewrites_total)\{/.test(l));
+    expect(await poolSeries()).toEqual([]);
+    const pools: PoolGaugeState[] = [
+      { name: 'primary', priority: 0, up: null, miners: 0, rewrites: null },
+      { name: 'backup', priority: 1, up: false, miners: 0, rewrites: { rewritten: 0, unsafe: 0 } },
+    ];
+    m.setPoolStateProvider(() => pools);
+    expect(await poolSeries()).toEqual([
+      'stratum_pool_up{pool_host="primary"} 0',
+      'stratum_pool_up{pool_host="backup"} 0',
+      'stratum_pool_priority{pool_host="primary"} 0',
+      'stratum_pool_priority{pool_host="backup"} 1',
+      'stratum_pool_miners{pool_host="primary"} 0',
+      'stratum_pool_miners{pool_host="backup"} 0',
+      'stratum_account_rewrites_total{pool_host="backup",result="rewritten"} 0',
+      'stratum_account_rewrites_total{pool_host="backup",result="unsafe"} 0',
+    ]);
+    pools[0] = { name: 'primary', priority: 0, up: true, miners: 3, rewrites: null };
+    pools[1] = { name: 'backup', priority: 1, up: false, miners: 1, rewrites: { rewritten: 7, unsafe: 1 } };
+    const text = await registry.metrics();
+    expect(text).toContain('stratum_pool_up{pool_host="primary"} 1');
+    expect(text).toContain('stratum_pool_miners{pool_host="primary"} 3');
+    expect(text).toContain('stratum_account_rewrites_total{pool_host="backup",result="rewritten"} 7');
+    expect(text).toContain('stratum_account_rewrites_total{pool_host="backup",result="unsafe"} 1');
+    // A pool dropped from the list (a reload) leaves with its series.
+    pools.pop();
+    expect((await poolSeries()).filter((l) => l.includes('backup'))).toEqual([]);
+  });
+
+  it('reads stratum_active_connections per pool from the provider at scrape time', async () => {
+    const registry = new Registry();
+    const m = createMetrics(registry, { collectDefault: false });
+    let live = new Map([
+      ['primary', 2],
+      ['none', 1],
+    ]);
+    m.setActiveConnectionsProvider(() => live);
+    let text = await registry.getSingleMetricAsString('stratum_active_connections');
+    expect(text).toContain('stratum_active_connections{pool_host="primary"} 2');
+    expect(text).toContain('stratum_active_connections{pool_host="none"} 1');
+    live = new Map([['backup', 4]]);
+    text = await registry.getSingleMetricAsString('stratum_active_connections');
+    expect(text).toContain('stratum_active_connections{pool_host="backup"} 4');
+    expect(text).not.toContain('primary');
+  });
+
+  it('uses the latency buckets for pool probes', async () => {
+    const registry = new Registry();
+    const m = createMetrics(registry, { collectDefault: false });
+    m.poolProbeSeconds.cell({ pool_host: 'primary' }).observe(0.012);
+    const text = await registry.getSingleMetricAsString('stratum_pool_probe_seconds');
+    expect(text).toContain(`stratum_pool_probe_seconds_bucket{le="${LATENCY_BUCKETS_SECONDS[0]}",pool_host="primary"} 0`);
+    expect(text).toContain('stratum_pool_probe_seconds_bucket{le="+Inf",pool_host="primary"} 1');
+    expect(text).toContain('stratum_pool_probe_seconds_sum{pool_host="primary"} 0.012');
   });
 
   it('uses one share-difficulty bucket per power of ten from 1e-6 to 1e12, printed exactly', async () => {

@@ -2,14 +2,15 @@ import { collectorFixture } from './helpers/metrics-collector-fixture';
 import type { CollectorFixture } from './helpers/metrics-collector-fixture';
 import { mainnetBlockJobs } from './helpers/metrics-block-job';
 import type { BlockJob } from './helpers/metrics-block-job';
+import { POOL } from './helpers/metrics-events';
 import { sampleValue, seriesOf } from './helpers/metrics-exposition';
 
-const W = { client_id: 'rig1', pool_host: 'pool.test' };
+const W = { client_id: 'rig1', pool_host: POOL };
 
 /** A connection that subscribed with the block's extranonce1, authorized, and received the block as a job. */
 function sessionOn(block: BlockJob, fixture: CollectorFixture = collectorFixture(), difficulty = 1): CollectorFixture {
   const { script } = fixture;
-  script.open(1);
+  script.openToPool(1);
   script.subscribe(1, 1, block.extranonce1, block.extranonce2.length / 2);
   script.authorize(1, 2, 'rig1');
   script.setDifficulty(1, difficulty);
@@ -123,7 +124,7 @@ describe('share audit edge cases', () => {
   it('uses the extranonce1 from mining.set_extranonce', async () => {
     const f = collectorFixture();
     const s = f.script;
-    s.open(1);
+    s.openToPool(1);
     s.subscribe(1, 1, 'deadbeef', 4);
     s.authorize(1, 2, 'rig1');
     s.notify(1, 'mining.set_extranonce', [genesis.extranonce1, genesis.extranonce2.length / 2]);

@@ -1,17 +1,19 @@
 import { ClientIdCap, sanitizeWorkerName } from '../src/client-id-cap';
 import { collectorFixture } from './helpers/metrics-collector-fixture';
+import { POOL } from './helpers/metrics-events';
 import { seriesOf } from './helpers/metrics-exposition';
 
 async function clientIdsAfter(maxClientIds: number | null, workers: string[]): Promise<Record<string, number>> {
   const { script, scrape } = collectorFixture({ maxClientIds });
   workers.forEach((w, i) => {
-    script.open(i + 1);
+    script.openToPool(i + 1);
     script.authorize(i + 1, 1, w);
     script.submit(i + 1, 2, w);
   });
   const series = seriesOf(await scrape(), 'stratum_submits_total');
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(series)) out[k.replace(',pool_host=pool.test', '').replace('client_id=', '')] = v;
+  // Every worker is on the one pool; "unknown" also has its series on no pool ("none").
+  for (const [k, v] of Object.entries(series)) if (k.endsWith(`,pool_host=${POOL}`)) out[k.replace(`,pool_host=${POOL}`, '').replace('client_id=', '')] = v;
   return out;
 }
 
@@ -35,18 +37,19 @@ describe('client_id cardinality cap', () => {
     let id = 0;
     for (const w of ['a', 'b', 'c', 'a', 'd', 'b']) {
       id++;
-      script.open(id);
+      script.openToPool(id);
       script.authorize(id, 1, w);
       script.submit(id, 2, w);
       script.close(id);
     }
     const series = seriesOf(await scrape(), 'stratum_submits_total');
     expect(series).toEqual({
-      'client_id=unknown,pool_host=pool.test': 0,
-      'client_id=a,pool_host=pool.test': 2,
-      'client_id=b,pool_host=pool.test': 2,
-      'client_id=c,pool_host=pool.test': 1,
-      'client_id=other,pool_host=pool.test': 1,
+      'client_id=unknown,pool_host=none': 0,
+      [`client_id=unknown,pool_host=${POOL}`]: 0,
+      [`client_id=a,pool_host=${POOL}`]: 2,
+      [`client_id=b,pool_host=${POOL}`]: 2,
+      [`client_id=c,pool_host=${POOL}`]: 1,
+      [`client_id=other,pool_host=${POOL}`]: 1,
     });
   });
 

@@ -1,5 +1,5 @@
 import { PendingRequests } from '../src/pending-requests';
-import { mulberry32, testSeed } from '@stratum-relay/prng';
+import { mulberry32, testSeed, withSeed } from '@stratum-relay/prng';
 
 describe('PendingRequests', () => {
   it('answers requests sharing an id in FIFO order', () => {
@@ -75,5 +75,73 @@ describe('PendingRequests', () => {
     } catch (err) {
       throw new Error(`[seed ${seed}; replay with SRL_TEST_SEED=${seed}] ${(err as Error).message}`);
     }
+  });
+  it('marks timed-out entries without removing them: still matchable, no longer waiting, each marked once', () => {
+    const p = new PendingRequests<string>(10);
+    p.add(4, 10, 'a');
+    p.add(5, 20, 'b');
+    p.add(4, 30, 'c');
+    const marked: string[] = [];
+    expect(p.markTimedOut(20, (e) => marked.push(e.data))).toBe(2);
+    expect(p.markTimedOut(20, (e) => marked.push(e.data))).toBe(0);
+    expect(marked).toEqual(['a', 'b']);
+    expect([p.size, p.waiting]).toEqual([3, 1]);
+    const a = p.take(4);
+    expect([a?.data, a?.timedOut]).toEqual(['a', true]);
+    expect(p.take(4)?.timedOut).toBe(false);
+    expect([p.size, p.waiting]).toEqual([1, 0]);
+    p.add(6, 40, 'd');
+    expect(p.markTimedOut(100, (e) => marked.push(e.data))).toBe(1);
+    expect(marked).toEqual(['a', 'b', 'd']);
+    const dropped: string[] = [];
+    expect(p.clear((e) => dropped.push(`${e.data}:${e.timedOut}`))).toBe(2);
+    expect(dropped).toEqual(['b:true', 'd:true']);
+    expect([p.size, p.waiting]).toEqual([0, 0]);
+  });
+
+  it('keeps marks, waiting and size like a reference model over a seeded random sequence of adds, takes, marks and expiries', () => {
+    const seed = testSeed();
+    withSeed(seed, () => {
+      const rand = mulberry32(seed);
+      const max = 8;
+      const p = new PendingRequests<number>(max);
+      let model: Array<{ id: number | string; t: number; n: number; timedOut: boolean }> = [];
+      let t = 0;
+      for (let step = 0; step < 5000; step++) {
+        t += Math.floor(rand() * 3);
+        const r = rand();
+        const id = rand() < 0.5 ? Math.floor(rand() * 4) : String(Math.floor(rand() * 4));
+        if (r < 0.4) {
+          const evicted = p.add(id, t, step);
+          const expected = model.length >= max ? model.shift() : undefined;
+          expect([evicted?.data, evicted?.timedOut]).toEqual([expected?.n, expected?.timedOut]);
+          model.push({ id, t, n: step, timedOut: false });
+        } else if (r < 0.7) {
+          const i = model.findIndex((m) => m.id === id);
+          const got = p.take(id);
+          expect([got?.data, got?.timedOut]).toEqual([model[i]?.n, model[i]?.timedOut]);
+          if (i !== -1) model.splice(i, 1);
+        } else if (r < 0.9) {
+          const deadline = t - 3;
+          const marked: number[] = [];
+          expect(p.markTimedOut(deadline, (e) => marked.push(e.data))).toBe(marked.length);
+          const expected = model.filter((m) => !m.timedOut && m.t <= deadline);
+          expect(marked).toEqual(expected.map((m) => m.n));
+          for (const m of expected) m.timedOut = true;
+        } else {
+          const deadline = t - 9;
+          const expired: number[] = [];
+          p.expire(deadline, (e) => expired.push(e.data));
+          expect(expired).toEqual(model.filter((m) => m.t <= deadline).map((m) => m.n));
+          model = model.filter((m) => m.t > deadline);
+        }
+        expect(p.size).toBe(model.length);
+        expect(p.waiting).toBe(model.filter((m) => !m.timedOut).length);
+      }
+      const dropped: number[] = [];
+      expect(p.clear((e) => dropped.push(e.data))).toBe(model.length);
+      expect(dropped).toEqual(model.map((m) => m.n));
+      expect([p.size, p.waiting]).toEqual([0, 0]);
+    });
   });
 });

@@ -48,6 +48,33 @@ const closed = (connectionId: number): ProxyEvent => ({
   side: 'miner',
   reason: 'end',
   error: undefined,
+  poolName: 'pool.example:3333',
+});
+
+const connectFailed = (connectionId: number, failover: boolean): ProxyEvent => ({
+  type: 'upstream.connect_failed',
+  connectionId,
+  t: 1,
+  poolName: 'pool.example:3333',
+  poolHost: 'pool.example',
+  poolPort: 3333,
+  failover,
+  reason: 'refused',
+  code: 'ECONNREFUSED',
+  message: 'connect ECONNREFUSED',
+  latencyMs: 1.6,
+});
+
+const connected = (connectionId: number, poolName: string, attempt: number): ProxyEvent => ({
+  type: 'upstream.connected',
+  connectionId,
+  t: 2,
+  poolName,
+  poolHost: poolName.slice(0, poolName.lastIndexOf(':')),
+  poolPort: Number(poolName.slice(poolName.lastIndexOf(':') + 1)),
+  poolPriority: attempt,
+  attempt,
+  latencyMs: 3,
 });
 
 describe('ConnectionLogger', () => {
@@ -78,6 +105,7 @@ describe('ConnectionLogger', () => {
       bytes_pool_to_miner: 4567,
       side: 'miner',
       reason: 'end',
+      pool: 'pool.example:3333',
     });
     expect(lines[1]).not.toHaveProperty('error');
   });
@@ -120,27 +148,75 @@ describe('ConnectionLogger', () => {
   it('logs pool connect failures at warn', () => {
     const { dest, emit } = setup();
     emit(opened(3));
-    emit({
-      type: 'upstream.connect_failed',
-      connectionId: 3,
-      t: 1,
-      poolHost: 'pool.example',
-      poolPort: 3333,
-      reason: 'refused',
-      code: 'ECONNREFUSED',
-      message: 'connect ECONNREFUSED',
-      latencyMs: 1.6,
-    });
+    emit(connectFailed(3, false));
     expect(dest.json()[1]).toMatchObject({
       level: 40,
       msg: 'cannot connect to pool',
       connection_id: 3,
+      pool: 'pool.example:3333',
       pool_host: 'pool.example',
       pool_port: 3333,
       reason: 'refused',
       code: 'ECONNREFUSED',
       latency_ms: 2,
+      failover: false,
     });
+  });
+
+  it('says when a failed pool is followed by the next one, and logs the connect after a failover at info', () => {
+    const { dest, emit } = setup();
+    emit(opened(3));
+    emit(connectFailed(3, true));
+    emit(connected(3, 'backup.example:3333', 1));
+    expect(dest.json().slice(1)).toEqual([
+      expect.objectContaining({ level: 40, msg: 'cannot use pool: trying the next one', pool: 'pool.example:3333', failover: true }),
+      expect.objectContaining({ level: 30, msg: 'connected to pool after failover', connection_id: 3, pool: 'backup.example:3333', attempt: 1 }),
+    ]);
+  });
+
+  it('logs a connect to the first pool tried at debug only', () => {
+    const info = setup('info');
+    info.emit(opened(3));
+    info.emit(connected(3, 'pool.example:3333', 0));
+    expect(info.dest.json()).toHaveLength(1);
+    const debug = setup('debug');
+    debug.emit(opened(3));
+    debug.emit(connected(3, 'pool.example:3333', 0));
+    expect(debug.dest.json()[1]).toMatchObject({ level: 20, msg: 'connected to pool', pool: 'pool.example:3333', attempt: 0 });
+  });
+
+  it('says why a miner was closed by failback', () => {
+    const { dest, emit } = setup();
+    emit(opened(4));
+    emit({ ...(closed(4) as Extract<ProxyEvent, { type: 'connection.closed' }>), side: 'proxy', reason: 'failback', poolName: 'backup.example:3333' });
+    expect(dest.json()[1]).toMatchObject({
+      level: 30,
+      msg: 'connection closed to move the miner back to a higher-priority pool',
+      pool: 'backup.example:3333',
+      side: 'proxy',
+      reason: 'failback',
+    });
+  });
+
+  it('logs a pool going down at warn and coming up at info', () => {
+    const { dest, emit } = setup();
+    const change = (up: boolean, previous: boolean | null): ProxyEvent => ({
+      type: 'pool.state_changed',
+      t: 1,
+      poolName: 'pool.example:3333',
+      priority: 0,
+      up,
+      previous,
+      error: up ? null : 'ECONNREFUSED: connect ECONNREFUSED',
+    });
+    emit(change(true, null));
+    emit(change(false, true));
+    emit(change(true, false));
+    expect(dest.json()).toEqual([
+      expect.objectContaining({ level: 30, msg: 'pool is up', pool: 'pool.example:3333', priority: 0 }),
+      expect.objectContaining({ level: 40, msg: 'pool is down', pool: 'pool.example:3333', error: 'ECONNREFUSED: connect ECONNREFUSED' }),
+      expect.objectContaining({ level: 30, msg: 'pool is up again', pool: 'pool.example:3333' }),
+    ]);
   });
 
   it('logs refused connections at warn', () => {

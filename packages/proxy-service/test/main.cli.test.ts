@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { OPTIONS } from '@stratum-relay/config';
 import { assertBuilt, cleanupAll, occupiedPort, runToExit } from './service-test-kit';
 
+const POOL_REQUIRED = 'a pool is required: set --pools, POOLS or "pools" in the config file, or the one-pool shortcut --pool-host, POOL_HOST or "poolHost"';
+
 let dir: string;
 beforeAll(() => {
   assertBuilt();
@@ -22,7 +24,8 @@ describe('stratum-proxy command line', () => {
     for (const option of OPTIONS) {
       const line = stdout.split('\n').find((l) => l.trimStart().startsWith(`${option.flag} `));
       expect(line).toContain(option.env);
-      expect(line).toMatch(option.key === 'poolHost' ? /required$/ : /default \S+$/);
+      // A pool is required, as POOLS or as the POOL_HOST shortcut: each says it needs the other otherwise.
+      expect(line).toMatch(option.key === 'pools' || option.key === 'poolHost' ? /required unless --pool(s|-host)$/ : /default \S+$/);
     }
     expect(stdout).toMatch(/--config <file> +CONFIG_FILE/);
   });
@@ -40,10 +43,23 @@ describe('stratum-proxy command line', () => {
     expect(stdout).toBe('');
   });
 
-  it('exits 2 when POOL_HOST is missing', async () => {
+  it('exits 2 when no pool is given, naming both ways to give one', async () => {
     const { code, stderr } = await runToExit([], {});
     expect(code).toBe(2);
-    expect(stderr).toBe('config error: poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file');
+    expect(stderr).toBe(`config error: ${POOL_REQUIRED}`);
+  });
+
+  it('exits 2 when both POOLS and POOL_HOST are given', async () => {
+    const { code, stderr } = await runToExit([], { POOLS: 'stratum+tcp://127.0.0.1:3333', POOL_HOST: '127.0.0.1' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^config error: POOLS and POOL_HOST\/POOL_PORT cannot be used together/);
+  });
+
+  it('never prints the password of a pool URL it rejects', async () => {
+    const { code, stderr } = await runToExit([], { POOLS: 'stratum+tcp://acct:s3cr3t-pw@127.0.0.1:notaport' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^config error: POOLS/);
+    expect(stderr).not.toContain('s3cr3t-pw');
   });
 
   it('prints every problem on its own line', async () => {
@@ -53,7 +69,7 @@ describe('stratum-proxy command line', () => {
       'config error: --log-level: "loud" is not valid: expected one of fatal, error, warn, info, debug, trace, silent',
       'config error: unknown option "--pool-hots" (did you mean --pool-host?)',
       'config error: MAX_CLIENT_IDS: "lots" is not valid: expected an integer of at least 0, or none for no limit',
-      'config error: poolHost is required: set --pool-host, POOL_HOST or "poolHost" in the config file',
+      `config error: ${POOL_REQUIRED}`,
     ]);
   });
 

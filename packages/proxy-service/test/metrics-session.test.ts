@@ -9,7 +9,7 @@ import { evaluateShare, parseNotifyParams } from '@stratum-relay/work';
 import { startObservability } from '../src/observability';
 import type { Observability } from '../src/observability';
 import { mainnetBlockJobs } from './helpers/metrics-block-job';
-import { parseExposition, sampleValue, seriesOf } from './helpers/metrics-exposition';
+import { parseExposition, sampleValue, seriesOf, sumSamples } from './helpers/metrics-exposition';
 import type { Exposition } from './helpers/metrics-exposition';
 import { silentLogger, testConfig } from './helpers/metrics-observability-fixture';
 import { ScriptedMiner, ScriptedPool, eventually } from './helpers/metrics-scripted-peers';
@@ -93,6 +93,10 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
   let exp: Exposition;
   let text: string;
   const plan: Answer[] = [];
+  /** The pool's name, `host:port` (the POOL_HOST/POOL_PORT shortcut names it so): every pool_host label. */
+  let poolName = '';
+  let W: Record<string, string> = {};
+  let U: Record<string, string> = {};
 
   const scrape = async (): Promise<Exposition> => {
     text = await (await fetch(`${base}/metrics`)).text();
@@ -136,8 +140,11 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
       preConnectBufferBytes: 64 * 1024,
     });
     const { port: proxyPort } = await proxy.listen();
+    poolName = `127.0.0.1:${poolPort}`;
+    W = { client_id: 'rig1', pool_host: poolName };
+    U = { client_id: 'unknown', pool_host: poolName };
     obs = await startObservability({
-      config: testConfig({ poolHost: '127.0.0.1', poolPort, submitTimeoutMs: 300, maxLineBytes: 4096 }),
+      config: testConfig({ POOL_PORT: String(poolPort), SUBMIT_TIMEOUT_MS: '300', MAX_LINE_BYTES: '4096' }),
       server: proxy,
       logger: silentLogger,
       version: 'test',
@@ -182,7 +189,7 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
       submit(s);
       await eventually(() => answersTo(s.id) > before, `answer to ${String(s.id)}`);
     }
-    await eventually(async () => sampleValue(await scrape(), 'stratum_submit_timeouts_total', { client_id: 'rig1', pool_host: '127.0.0.1' }) === 1, 'the submit timeout');
+    await eventually(async () => sampleValue(await scrape(), 'stratum_submit_timeouts_total', W) === 1, 'the submit timeout');
     await miner.end();
     await eventually(() => proxy.connectionCount === 0, 'the connection to close');
     exp = await scrape();
@@ -195,8 +202,6 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
     await pool?.close();
   });
 
-  const W = { client_id: 'rig1', pool_host: '127.0.0.1' };
-  const U = { client_id: 'unknown', pool_host: '127.0.0.1' };
 
   it('counts submits, accepts, rejects by reason, timeouts and accepted difficulty exactly', () => {
     expect(sampleValue(exp, 'stratum_submits_total', W)).toBe(SUBMITS.length);
@@ -204,11 +209,15 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
     const rejects: Record<string, number> = {};
     for (const s of SUBMITS) {
       if (s.expect === 'accepted' || s.expect === 'timeout') continue;
-      const key = `client_id=rig1,pool_host=127.0.0.1,reason=${s.expect}`;
+      const key = `client_id=rig1,pool_host=${poolName},reason=${s.expect}`;
       rejects[key] = (rejects[key] ?? 0) + 1;
     }
     expect(seriesOf(exp, 'stratum_rejected_shares_total')).toEqual(rejects);
     expect(sampleValue(exp, 'stratum_submit_timeouts_total', W)).toBe(1);
+    // The silent submit was still held when the miner left: lost. No answer came late.
+    expect(sampleValue(exp, 'stratum_submits_lost_total', W)).toBe(1);
+    expect(sampleValue(exp, 'stratum_late_answers_total', W)).toBe(0);
+    expect(sumSamples(exp, 'stratum_submits_lost_total')).toBe(1);
     let difficulty = 2;
     let credited = 0;
     for (const s of SUBMITS) {
@@ -271,15 +280,23 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
     expect(sampleValue(exp, 'stratum_bytes_received_total', W)).toBe(conn.written.bytes - conn.bytesBeforeAuthorize);
   });
 
-  it('records the connection, its upstream connect and its close', () => {
-    const host = { pool_host: '127.0.0.1' };
-    expect(sampleValue(exp, 'stratum_connections_total', host)).toBe(1);
-    expect(sampleValue(exp, 'stratum_active_connections', host)).toBe(0);
-    expect(sampleValue(exp, 'stratum_pool_up', host)).toBe(1);
+  it('records the connection, its upstream connect and its close, under the pool name', () => {
+    const host = { pool_host: poolName };
+    expect(seriesOf(exp, 'stratum_connections_total')).toEqual({ [`pool_host=${poolName}`]: 1 });
+    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ [`pool_host=${poolName}`]: 0 });
+    expect(seriesOf(exp, 'stratum_pool_up')).toEqual({ [`pool_host=${poolName}`]: 1 });
+    expect(seriesOf(exp, 'stratum_pool_priority')).toEqual({ [`pool_host=${poolName}`]: 0 });
+    expect(seriesOf(exp, 'stratum_pool_miners')).toEqual({ [`pool_host=${poolName}`]: 0 });
+    expect(seriesOf(exp, 'stratum_pool_failovers_total')).toEqual({ [`pool_host=${poolName}`]: 0 });
+    expect(sampleValue(exp, 'stratum_failbacks_total')).toBe(0);
+    expect(seriesOf(exp, 'stratum_upstream_connect_failures_total')).toEqual({});
     expect(sampleValue(exp, 'stratum_connect_latency_seconds_count', host)).toBe(1);
     expect(sampleValue(exp, 'stratum_connection_duration_seconds_count', host)).toBe(1);
     expect(seriesOf(exp, 'stratum_connection_closes_total')).toEqual({ 'reason=end,side=miner': 1 });
     expect(sampleValue(exp, 'stratum_max_connections')).toBe(testConfig().maxConnections);
+    // No series of this session carries the bare host: every pool_host is the pool's name or "none".
+    const hosts = new Set(exp.samples.flatMap((s) => (s.labels['pool_host'] === undefined ? [] : [s.labels['pool_host']])));
+    expect([...hosts].sort()).toEqual(['none', poolName].sort());
   });
 
   it('passes `promtool check metrics` on the real /metrics output of the session', () => {

@@ -21,6 +21,11 @@ export function assertBuilt(): void {
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
+/** Run `cleanup` at the next cleanupAll() (after the test), after what was registered later. */
+export function cleanupLater(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
 export async function cleanupAll(): Promise<void> {
   const pending = cleanups.splice(0).reverse();
   for (const cleanup of pending) await cleanup();

@@ -1,8 +1,10 @@
-import { configSchema, type Config } from '@stratum-relay/config';
+import { loadConfig, type Config } from '@stratum-relay/config';
 import { createLogger, type LogDestination } from '@stratum-relay/logger';
+import { createMetrics } from '@stratum-relay/metrics';
+import { Registry } from 'prom-client';
 import { ProxyCoreError, ProxyEventBus, type DrainResult, type ProxyServer, type ProxyServerOptions } from '@stratum-relay/proxy-core';
 import { ProxyService, ProxyServiceError, type Observability } from '@stratum-relay/proxy-service';
-import { cleanupAll, occupiedPort } from './service-test-kit';
+import { cleanupAll, cleanupLater, closedPort, occupiedPort } from './service-test-kit';
 
 afterEach(cleanupAll);
 
@@ -16,7 +18,10 @@ function capture(): LogDestination & { json(): Record<string, unknown>[] } {
   };
 }
 
-const config: Config = Object.freeze(configSchema.parse({ poolHost: 'pool.example', poolPort: 4444, proxyHost: '127.0.0.1', proxyPort: 0, drainTimeoutMs: 1234 }));
+const config: Config = loadConfig({
+  argv: [],
+  env: { POOL_HOST: 'pool.example', POOL_PORT: '4444', PROXY_HOST: '127.0.0.1', PROXY_PORT: '0', DRAIN_TIMEOUT_MS: '1234' },
+});
 
 /** A ProxyServer stand-in that records calls in `calls`; drain resolves when `finishDrain` is called. */
 function fakeServer(calls: string[], options: { listenError?: unknown } = {}) {
@@ -26,6 +31,13 @@ function fakeServer(calls: string[], options: { listenError?: unknown } = {}) {
     events: new ProxyEventBus(),
     connectionCount: 1,
     listening: false,
+    startHealth() {
+      calls.push('startHealth');
+    },
+    stopHealth() {
+      calls.push('stopHealth');
+    },
+    tlsAddress: () => null,
     async listen() {
       calls.push('listen');
       if (options.listenError) throw options.listenError;
@@ -59,6 +71,7 @@ function fakeObservability(calls: string[], failWith?: unknown) {
     calls.push('startObservability');
     if (failWith) throw failWith;
     return {
+      metrics: createMetrics(new Registry(), { collectDefault: false }),
       markClosing: () => calls.push('markClosing'),
       httpAddress: () => ({ host: '127.0.0.1', port: 9999 }),
       close: async () => {
@@ -75,6 +88,7 @@ function service(calls: string[], serverOptions: { listenError?: unknown } = {},
     config,
     logger: createLogger({ level: 'info', format: 'json', destination: dest }),
     version: '9.9.9',
+    openFilesLimit: null,
     createServer: fake.createServer,
     startObservability: fakeObservability(calls, observabilityError),
   });
@@ -82,22 +96,38 @@ function service(calls: string[], serverOptions: { listenError?: unknown } = {},
 }
 
 describe('ProxyService', () => {
-  it('builds the ProxyServer from the config, starts observability, then listens', async () => {
+  it('builds the ProxyServer from the config with its pool list, starts observability, then pool health, then listens', async () => {
     const calls: string[] = [];
     const { svc, fake } = service(calls);
     await expect(svc.start()).resolves.toEqual({ proxy: { host: '127.0.0.1', port: 40001 }, metrics: { host: '127.0.0.1', port: 9999 } });
-    expect(calls).toEqual(['startObservability', 'listen']);
+    expect(calls).toEqual(['startObservability', 'startHealth', 'listen']);
     expect(fake.created()).toEqual({
       listenHost: '127.0.0.1',
       listenPort: 0,
-      poolHost: 'pool.example',
-      poolPort: 4444,
+      pools: [{ name: 'pool.example:4444', scheme: 'tcp', host: 'pool.example', port: 4444, account: null, password: null }],
+      poolProbeIntervalMs: config.poolProbeIntervalMs,
+      failbackDelayMs: config.failbackDelayMs,
+      failbackRate: config.failbackRate,
+      userAgent: 'stratum-relay/9.9.9 probe',
+      poolTls: { ca: null, insecure: false },
+      tls: null,
+      admission: {
+        allowFrom: null,
+        maxConnectionsPerIp: null,
+        connectionsPerSecondPerIp: null,
+        proxyProtocol: false,
+        proxyProtocolFrom: null,
+        firstByteTimeoutMs: config.firstByteTimeoutMs,
+      },
+      authorizeTimeoutMs: config.authorizeTimeoutMs,
+      listenBacklog: config.listenBacklog,
       maxConnections: config.maxConnections,
       idleTimeoutMs: config.idleTimeoutMs,
       upstreamConnectTimeoutMs: config.upstreamConnectTimeoutMs,
       maxLineBytes: config.maxLineBytes,
       preConnectBufferBytes: config.preConnectBufferBytes,
     });
+    expect(fake.created()?.pools).toBe(config.pools);
     expect(fake.server.events.listenerCount).toBe(1);
   });
 
@@ -107,10 +137,10 @@ describe('ProxyService', () => {
     await svc.start();
     const done = svc.shutdown('SIGTERM');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(calls).toEqual(['startObservability', 'listen', 'markClosing', 'drain(1234)']);
+    expect(calls).toEqual(['startObservability', 'startHealth', 'listen', 'markClosing', 'drain(1234)']);
     fake.finishDrain({ drained: 1, forced: 0 });
     await expect(done).resolves.toEqual({ signal: 'SIGTERM', drained: 1, forced: 0, aborted: false, ok: true });
-    expect(calls.slice(4)).toEqual(['observability.close']);
+    expect(calls.slice(5)).toEqual(['observability.close']);
     expect(fake.server.events.listenerCount).toBe(0);
     const messages = dest.json().map((l) => l.msg);
     expect(messages.indexOf('shutting down: no new connections, draining open ones')).toBeGreaterThan(-1);
@@ -126,7 +156,7 @@ describe('ProxyService', () => {
     const second = svc.shutdown('SIGINT');
     expect(second).toBe(first);
     await expect(first).resolves.toMatchObject({ aborted: true, ok: true });
-    expect(calls).toEqual(['startObservability', 'listen', 'markClosing', 'drain(1234)', 'close', 'observability.close']);
+    expect(calls).toEqual(['startObservability', 'startHealth', 'listen', 'markClosing', 'drain(1234)', 'close', 'observability.close']);
     svc.shutdown('SIGINT');
     expect(calls.filter((c) => c === 'close')).toHaveLength(1);
   });
@@ -142,7 +172,7 @@ describe('ProxyService', () => {
       message: 'cannot listen on 127.0.0.1:0: address already in use (PROXY_PORT / --proxy-port)',
       cause: inUse,
     });
-    expect(calls).toEqual(['startObservability', 'listen', 'observability.close']);
+    expect(calls).toEqual(['startObservability', 'startHealth', 'listen', 'observability.close']);
     expect(fake.server.events.listenerCount).toBe(0);
   });
 
@@ -175,9 +205,12 @@ describe('ProxyService', () => {
   it('reports a real taken port through the real ProxyServer', async () => {
     const port = await occupiedPort();
     const svc = new ProxyService({
-      config: Object.freeze({ ...config, proxyPort: port }),
+      // A pool on loopback that refuses: the probes started before listen() need no DNS.
+      config: loadConfig({ argv: [], env: { POOL_HOST: '127.0.0.1', POOL_PORT: String(await closedPort()), PROXY_HOST: '127.0.0.1', PROXY_PORT: String(port), METRICS_HOST: '127.0.0.1', METRICS_PORT: '0' } }),
       logger: createLogger({ level: 'silent', format: 'json', destination: capture() }),
     });
+    // start() leaves the probes running when listen() fails; stop them here whatever happens.
+    cleanupLater(() => svc.proxyServer?.stopHealth());
     await expect(svc.start()).rejects.toMatchObject({
       code: 'SRL_ERR_ADDRESS_IN_USE',
       message: `cannot listen on 127.0.0.1:${port}: address already in use (PROXY_PORT / --proxy-port)`,

@@ -23,8 +23,6 @@ export function collectorFixture(overrides: Partial<MetricsCollectorOptions> = {
   let script: EventScript | null = null;
   const collector = new MetricsCollector({
     metrics,
-    poolHost: 'pool.test',
-    poolPort: 3333,
     maxClientIds: 500,
     submitTimeoutMs: 30_000,
     shareAudit: true,

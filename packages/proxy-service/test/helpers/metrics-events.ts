@@ -1,13 +1,50 @@
 /**
  * Test-only builders of ProxyEvents, so the collector can be driven directly (fast, no sockets).
  */
-import type { Direction, JsonRpcId, ProxyEvent } from '@stratum-relay/shared-types';
+import type {
+  CloseReason,
+  CloseSide,
+  Direction,
+  JsonRpcId,
+  ProxyEvent,
+  RejectReason,
+  TlsHandshakeFailureReason,
+  UpstreamFailureReason,
+} from '@stratum-relay/shared-types';
+
+/** The default pool's name, as the config names a pool given without one: `host:port`. */
+export const POOL = 'pool.test:3333';
+
+/** `host:port` (or `[v6]:port`) → the host and port an upstream event carries. */
+function endpointOf(poolName: string): { poolHost: string; poolPort: number } {
+  const colon = poolName.lastIndexOf(':');
+  const port = Number(poolName.slice(colon + 1));
+  if (colon === -1 || !Number.isInteger(port)) return { poolHost: poolName, poolPort: 3333 };
+  return { poolHost: poolName.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), poolPort: port };
+}
+
+export interface UpstreamConnectedOptions {
+  latencyMs?: number;
+  /** 0 = primary. */
+  priority?: number;
+  /** 0 = the first pool this connection tried. */
+  attempt?: number;
+}
+
+export interface UpstreamFailedOptions {
+  pool?: string;
+  /** The connection goes on to the next pool. */
+  failover?: boolean;
+  message?: string;
+}
 
 export class EventScript {
   /** Monotonic ms: advanced by `advance()`; every event carries the current value. */
   t = 1_000;
   wall = Date.UTC(2024, 0, 1);
   readonly sent: ProxyEvent[] = [];
+  /** The pool each connection is relayed to, as proxy-core reports it in connection.closed. */
+  private readonly poolOf = new Map<number, string>();
 
   constructor(private readonly sink: (e: ProxyEvent) => void) {}
 
@@ -22,16 +59,26 @@ export class EventScript {
     this.sink(e);
   }
 
+  /** A miner connection accepted; no pool yet. */
   open(connectionId: number, remoteAddress = '127.0.0.1', remotePort = 40000): void {
     this.emit({ type: 'connection.opened', connectionId, t: this.t, remoteAddress, remotePort, wallTime: this.wall });
   }
 
+  /** A miner connection accepted and relayed to `pool` (its first upstream connect succeeded). */
+  openToPool(connectionId: number, pool = POOL): void {
+    this.open(connectionId);
+    this.upstreamConnected(connectionId, pool);
+  }
+
+  /** connection.closed; `poolName` defaults to the pool the connection was last relayed to (null if none). */
   close(
     connectionId: number,
-    side: 'miner' | 'pool' | 'proxy' = 'miner',
-    reason: 'end' | 'reset' | 'idle_timeout' | 'upstream_failed' | 'drain' | 'limit' = 'end',
+    side: CloseSide = 'miner',
+    reason: CloseReason = 'end',
     durationMs = 1000,
+    poolName: string | null = this.poolOf.get(connectionId) ?? null,
   ): void {
+    this.poolOf.delete(connectionId);
     this.emit({
       type: 'connection.closed',
       connectionId,
@@ -42,6 +89,7 @@ export class EventScript {
       side,
       reason,
       error: undefined,
+      poolName,
     });
   }
 
@@ -94,25 +142,53 @@ export class EventScript {
     this.request(connectionId, id, 'mining.submit', params);
   }
 
-  upstreamConnected(connectionId: number, latencyMs = 2, poolHost = 'pool.test', poolPort = 3333): void {
-    this.emit({ type: 'upstream.connected', connectionId, t: this.t, poolHost, poolPort, latencyMs });
+  upstreamConnected(connectionId: number, pool = POOL, options: UpstreamConnectedOptions = {}): void {
+    this.poolOf.set(connectionId, pool);
+    this.emit({
+      type: 'upstream.connected',
+      connectionId,
+      t: this.t,
+      poolName: pool,
+      ...endpointOf(pool),
+      poolPriority: options.priority ?? 0,
+      attempt: options.attempt ?? 0,
+      latencyMs: options.latencyMs ?? 2,
+    });
   }
 
-  upstreamFailed(connectionId: number, reason: 'refused' | 'timeout' | 'unreachable' | 'dns' | 'reset' | 'error' = 'refused', message = 'connect ECONNREFUSED 127.0.0.1:3333'): void {
+  upstreamFailed(connectionId: number, reason: UpstreamFailureReason = 'refused', options: UpstreamFailedOptions = {}): void {
+    const pool = options.pool ?? POOL;
+    const endpoint = endpointOf(pool);
+    // Like proxy-core: a pool that failed is no longer the connection's pool.
+    if (this.poolOf.get(connectionId) === pool) this.poolOf.delete(connectionId);
     this.emit({
       type: 'upstream.connect_failed',
       connectionId,
       t: this.t,
-      poolHost: 'pool.test',
-      poolPort: 3333,
+      poolName: pool,
+      ...endpoint,
+      failover: options.failover ?? false,
       reason,
       code: reason === 'refused' ? 'ECONNREFUSED' : undefined,
-      message,
+      message: options.message ?? `connect ECONNREFUSED ${endpoint.poolHost}:${endpoint.poolPort}`,
       latencyMs: 1,
     });
   }
 
-  rejected(reason: 'max_connections' | 'draining'): void {
+  /** One background health probe of `pool` finished. */
+  probed(pool: string, ok: boolean, latencyMs: number, reason: UpstreamFailureReason | null = ok ? null : 'refused'): void {
+    this.emit({ type: 'pool.probed', t: this.t, poolName: pool, ok, latencyMs, reason, error: ok ? null : 'connect ECONNREFUSED' });
+  }
+
+  poolStateChanged(pool: string, up: boolean, previous: boolean | null, priority = 0): void {
+    this.emit({ type: 'pool.state_changed', t: this.t, poolName: pool, priority, up, previous, error: up ? null : 'connect ECONNREFUSED' });
+  }
+
+  tlsHandshakeFailed(reason: TlsHandshakeFailureReason, remoteAddress = '127.0.0.1'): void {
+    this.emit({ type: 'tls.handshake_failed', t: this.t, remoteAddress, reason, error: `handshake failed: ${reason}` });
+  }
+
+  rejected(reason: RejectReason): void {
     this.emit({ type: 'connection.rejected', t: this.t, remoteAddress: '127.0.0.1', remotePort: 1, reason });
   }
 

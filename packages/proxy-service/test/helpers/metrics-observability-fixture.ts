@@ -1,7 +1,7 @@
-/** Test-only: startObservability against a stand-in ProxyServer (a real event bus, a settable `listening`). */
-import { ProxyEventBus } from '@stratum-relay/proxy-core';
+/** Test-only: startObservability against a stand-in ProxyServer (a real event bus and pool list, a settable `listening`). */
+import { ProxyEventBus, UpstreamPools } from '@stratum-relay/proxy-core';
 import type { ProxyServer } from '@stratum-relay/proxy-core';
-import { configSchema } from '@stratum-relay/config';
+import { loadConfig } from '@stratum-relay/config';
 import type { Config } from '@stratum-relay/config';
 import { startObservability } from '../../src/observability';
 import type { Observability } from '../../src/observability';
@@ -9,17 +9,29 @@ import type { Observability } from '../../src/observability';
 export interface FakeServer {
   events: ProxyEventBus;
   listening: boolean;
+  /** The real pool list: tests drive its health with reportUp/reportDown. */
+  upstreams: UpstreamPools;
 }
 
 export const silentLogger = { info() {}, warn() {}, error() {} };
 
-export function testConfig(overrides: Partial<Config> = {}): Config {
-  return Object.freeze({ ...configSchema.parse({ poolHost: '127.0.0.1', metricsHost: '127.0.0.1', metricsPort: 0 }), ...overrides });
+/**
+ * A Config as the program loads it, from environment variables: POOL_HOST=127.0.0.1 (unless
+ * `env` gives POOLS) and the metrics server on 127.0.0.1, port 0, unless `env` says otherwise.
+ */
+export function testConfig(env: Record<string, string> = {}): Config {
+  const pool = env['POOLS'] === undefined ? { POOL_HOST: '127.0.0.1' } : {};
+  return loadConfig({ argv: [], env: { ...pool, METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', ...env } });
+}
+
+export function fakeServer(config: Config, listening = true): FakeServer {
+  const events = new ProxyEventBus();
+  return { events, listening, upstreams: new UpstreamPools({ pools: config.pools, bus: events }) };
 }
 
 export async function startWithFakeServer(
   config: Config = testConfig(),
-  server: FakeServer = { events: new ProxyEventBus(), listening: true },
+  server: FakeServer = fakeServer(config),
 ): Promise<{ obs: Observability; server: FakeServer; base: string }> {
   const obs = await startObservability({
     config,
