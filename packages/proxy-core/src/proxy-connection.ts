@@ -102,6 +102,8 @@ export class ProxyConnection {
   private readonly plan: UpstreamPool[];
   private attempt = -1;
   private current: UpstreamPool | null = null;
+  /** The pool whose upstream connected last (what `connection.closed` reports), null before one did. */
+  private connectedPool: UpstreamPool | null = null;
   /** True while `current.miners` counts this connection. */
   private countedOnPool = false;
   private phase: UpstreamPhase = 'connecting';
@@ -348,6 +350,7 @@ export class ProxyConnection {
     this.phase = 'awaiting';
     upstream.miners++;
     this.countedOnPool = true;
+    this.connectedPool = upstream;
     this.upstreams.reportUp(upstream);
     pool.setNoDelay(true);
     pool.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
@@ -366,7 +369,9 @@ export class ProxyConnection {
       });
     }
     const miner = this.miner;
-    this.useMinerHandler(this.onMinerDataAwaiting);
+    // On the last pool left there is nothing to fail over to: relay as a single-pool relay does.
+    if (!this.canFailOver()) this.phase = 'relaying';
+    this.useMinerHandler(this.phase === 'awaiting' ? this.onMinerDataAwaiting : this.onMinerData);
     // What an earlier pool got before it failed: already observed and counted, delivered again.
     const writer = this.writer;
     for (let i = 0; i < this.sent.length; i++) {
@@ -379,6 +384,10 @@ export class ProxyConnection {
     this.pending = [];
     this.pendingBytes = 0;
     for (let i = 0; i < pending.length; i++) this.onMinerDataAwaiting(pending[i] as Buffer);
+    if (this.phase === 'relaying') {
+      this.sent = [];
+      this.sentBytes = 0;
+    }
     if (this.pausedForConnect) {
       this.pausedForConnect = false;
       // If the flush filled the upstream buffer, 'drain' resumes the miner instead.
@@ -407,7 +416,18 @@ export class ProxyConnection {
     this.sent.push(chunk);
     this.sentBytes += chunk.length;
     if (this.sentBytes >= this.preConnectBufferBytes) this.bindToPool();
-    else if (this.connectTimer === undefined) this.startConnectTimer('no_answer');
+    // The pool owes an answer once the miner sent a complete line (its subscribe); half a line
+    // gets none from any pool.
+    else if (this.connectTimer === undefined && chunk.indexOf(0x0a) !== -1 && this.canFailOver()) this.startConnectTimer('no_answer');
+  }
+
+  /**
+   * Whether a failure of the current pool before its first byte can still move this connection:
+   * only while the miner is fully open and another pool is left. On the last pool, a silent or
+   * closing pool is simply relayed, as a single-pool relay always did.
+   */
+  private canFailOver(): boolean {
+    return !this.minerEnded && this.attempt + 1 < this.plan.length;
   }
 
   private bindToPool(): void {
@@ -435,7 +455,9 @@ export class ProxyConnection {
     const upstream = this.current as UpstreamPool;
     const code = errorCode(err);
     const message = err instanceof Error ? err.message : String(err);
-    this.upstreams.reportDown(upstream, reason, code !== undefined && !message.includes(code) ? `${code}: ${message}` : message);
+    // Silence towards one miner does not make a pool down (that miner may have said something no
+    // pool answers); the probes judge black holes. Every other failure does, at once.
+    if (reason !== 'no_answer') this.upstreams.reportDown(upstream, reason, code !== undefined && !message.includes(code) ? `${code}: ${message}` : message);
     this.abandonPoolSocket();
     const failover = this.causeReason === undefined && this.attempt + 1 < this.plan.length;
     if (this.bus.hasListeners) {
@@ -496,7 +518,7 @@ export class ProxyConnection {
   };
 
   private readonly onPoolEnd = (): void => {
-    if (this.phase === 'awaiting' && !this.minerEnded) {
+    if (this.phase === 'awaiting' && this.canFailOver()) {
       // A FIN before the first byte: this pool will never answer; the miner has seen nothing.
       this.upstreamFailed('reset', new Error('the pool closed the connection before sending anything'));
       return;
@@ -521,7 +543,7 @@ export class ProxyConnection {
   };
 
   private readonly onPoolError = (err: Error): void => {
-    if (this.phase === 'connecting' || (this.phase === 'awaiting' && !this.minerEnded)) {
+    if (this.phase === 'connecting' || (this.phase === 'awaiting' && this.canFailOver())) {
       this.upstreamFailed(this.phase === 'awaiting' && errorCode(err) === undefined ? 'reset' : upstreamFailureReason(errorCode(err)), err);
       return;
     }
@@ -550,7 +572,7 @@ export class ProxyConnection {
   };
 
   private readonly onPoolClose = (): void => {
-    if ((this.phase === 'connecting' || (this.phase === 'awaiting' && !this.minerEnded)) && this.causeReason === undefined) {
+    if ((this.phase === 'connecting' || (this.phase === 'awaiting' && this.canFailOver())) && this.causeReason === undefined) {
       this.upstreamFailed('reset', new Error('the pool closed the connection before sending anything'));
       return;
     }
@@ -603,7 +625,7 @@ export class ProxyConnection {
       side: this.causeSide ?? this.firstEndSide ?? 'proxy',
       reason: this.causeReason ?? (this.firstEndSide !== undefined ? 'end' : 'reset'),
       error: this.causeError,
-      poolName: this.phase === 'failed' ? null : (this.current?.name ?? null),
+      poolName: this.connectedPool?.name ?? null,
     });
     this.onClosed(this);
   }

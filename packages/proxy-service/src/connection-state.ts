@@ -142,7 +142,8 @@ export class ConnectionState {
     return this.difficulty ?? 1;
   }
 
-  pendingCount(): number {
-    return this.minerRequests.size + (this.poolRequests === null ? 0 : this.poolRequests.size);
+  /** Requests still within their timeout (what stratum_pending_requests counts). */
+  waitingCount(): number {
+    return this.minerRequests.waiting + (this.poolRequests === null ? 0 : this.poolRequests.waiting);
   }
 }

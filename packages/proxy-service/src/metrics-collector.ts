@@ -371,7 +371,7 @@ export class MetricsCollector {
   }
 
   private activeByPool(): Map<string, number> {
-    const counts = new Map<string, number>();
+    const counts = new Map<string, number>([[NO_POOL_LABEL, 0]]);
     for (const pool of this.poolCells.keys()) counts.set(pool, 0);
     for (const s of this.states.values()) counts.set(s.pool, (counts.get(s.pool) ?? 0) + 1);
     return counts;
@@ -397,7 +397,7 @@ export class MetricsCollector {
     const wall = typeof e.wallTime === 'number' ? e.wallTime : this.wallNow();
     const state = new ConnectionState(e.connectionId, e.remoteAddress, e.remotePort, wall, this.unknownSeries, this.shareAudit, this.maxPending);
     const previous = this.states.get(e.connectionId);
-    if (previous !== undefined) this.pendingTotal -= previous.pendingCount();
+    if (previous !== undefined) this.pendingTotal -= previous.waitingCount();
     this.states.set(e.connectionId, state);
   }
 

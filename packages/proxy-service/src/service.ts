@@ -169,6 +169,7 @@ export class ProxyService {
     try {
       proxy = await server.listen();
     } catch (error) {
+      server.stopHealth();
       this.connectionLog.detach();
       await observability.close().catch(() => undefined);
       this.state = 'stopped';

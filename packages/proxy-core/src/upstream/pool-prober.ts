@@ -114,6 +114,8 @@ export class PoolProber {
     });
     socket.on('error', (err) => finish(false, upstreamFailureReason(errorCode(err)), describe(err)));
     socket.on('close', () => finish(false, connected ? 'reset' : 'error', 'closed before answering mining.subscribe'));
+    // The dialer opens half-open sockets: a pool that hangs up only ends the stream.
+    socket.on('end', () => finish(false, 'reset', 'closed before answering mining.subscribe'));
   }
 }
 

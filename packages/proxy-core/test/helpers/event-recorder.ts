@@ -35,8 +35,9 @@ export class EventRecorder {
   }
 
   /**
-   * Every opened connection: starts with connection.opened, has at most one upstream outcome,
-   * then only bytes/stratum events, and ends with exactly one connection.closed.
+   * Every opened connection: starts with connection.opened, has at most one final upstream
+   * outcome (failed attempts that went on to the next pool do not count), then only
+   * bytes/stratum events, and ends with exactly one connection.closed.
    */
   assertWellFormed(): void {
     for (const id of this.openedIds()) {
@@ -46,8 +47,13 @@ export class EventRecorder {
       if (seq.filter((t) => t === 'connection.opened').length !== 1) problems.push('opened more than once');
       if (seq.filter((t) => t === 'connection.closed').length !== 1) problems.push('not closed exactly once');
       if (seq[seq.length - 1] !== 'connection.closed') problems.push('events after connection.closed');
-      const outcomes = seq.filter((t) => t === 'upstream.connected' || t === 'upstream.connect_failed');
-      if (outcomes.length > 1) problems.push('more than one upstream outcome');
+      const finals = this.events.filter(
+        (e) =>
+          'connectionId' in e &&
+          e.connectionId === id &&
+          (e.type === 'upstream.connected' || (e.type === 'upstream.connect_failed' && !e.failover)),
+      );
+      if (finals.length > 1) problems.push('more than one upstream outcome');
       const firstData = seq.findIndex((t) => t === 'bytes' || t.startsWith('stratum.'));
       if (firstData !== -1 && seq.indexOf('upstream.connected') > firstData) problems.push('bytes before upstream.connected');
       if (problems.length > 0) throw new Error(`connection ${id}: ${problems.join(', ')} (${seq.join(' > ')})`);
