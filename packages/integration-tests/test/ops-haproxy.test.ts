@@ -78,7 +78,7 @@ describe('ops: the HAProxy example with send-proxy-v2 in front of two relays', (
 
   it('spreads miners over both relays and each relay sees the miner’s own address', async () => {
     const sources = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
-    const miners = [];
+    const miners: Array<Awaited<ReturnType<typeof minerFrom>>> = [];
     for (const [i, source] of sources.entries()) {
       const miner = await minerFrom(source, haproxyPort);
       sockets.push(miner.socket);

@@ -138,7 +138,7 @@ describe('failback', () => {
     proxy.upstreams.reportDown(first as NonNullable<typeof first>, 'refused', 'test outage');
     const plan = proxy.upstreams.plan().map((p) => p.priority);
     expect(plan).toEqual([1, 0]);
-    const miners = [];
+    const miners: Array<Awaited<ReturnType<typeof connectMiner>>> = [];
     for (let i = 0; i < 4; i++) {
       const miner = await connectMiner(cleanup, port);
       miner.socket.write(SUBSCRIBE);
