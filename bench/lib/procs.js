@@ -1,0 +1,95 @@
+'use strict';
+// Process plumbing shared by the benchmark scripts: start peers pinned to a core where taskset
+// exists, read their JSON stdout lines, stop them, read their CPU time and wait for /healthz.
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const http = require('node:http');
+const os = require('node:os');
+const readline = require('node:readline');
+
+const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat times are in these ticks
+const PIN = hasTaskset() && os.cpus().length >= 2;
+
+
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const children = new Set();
+/** Start a node script, pinned to `cpu` when pinning is available. */
+function start(script, argv, { env = {}, cpu } = {}) {
+  const cmd = PIN ? 'taskset' : process.execPath;
+  const full = PIN ? ['-c', String(cpu), process.execPath, script, ...argv] : [script, ...argv];
+  const child = spawn(cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+function jsonLines(child) {
+  const rl = readline.createInterface({ input: child.stdout });
+  const queue = [];
+  const waiters = [];
+  rl.on('line', (l) => {
+    let v;
+    try {
+      v = JSON.parse(l);
+    } catch {
+      return; // not ours (e.g. a log line)
+    }
+    const w = waiters.shift();
+    if (w) w.resolve(v);
+    else queue.push(v);
+  });
+  child.once('exit', (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`child exited ${code}`));
+  });
+  return () => (queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => waiters.push({ resolve, reject })));
+}
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+async function waitHealthy(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        })
+        .on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('stratum-relay did not become healthy');
+}
+
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+module.exports = { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy, children };
