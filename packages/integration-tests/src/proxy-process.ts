@@ -3,7 +3,7 @@ import { NotBuiltError, ProcessStartError } from './errors';
 import { freePort } from './free-port';
 import { BINS, BUILT_MAINS, REPO_ROOT } from './paths';
 import { waitForHttpOk } from './wait-for-http-ok';
-import { spawnNode, type ExitStatus, type TrackedProcess } from './tracked-process';
+import { spawnNode, spawnTracked, type ExitStatus, type TrackedProcess } from './tracked-process';
 
 export interface ProxyProcessOptions {
   /** The one-pool shortcut (POOL_HOST); give it with `poolPort`, or give `pools` instead. */
@@ -18,6 +18,8 @@ export interface ProxyProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long /healthz may take to answer (default 30 s: the machine is shared). */
   readonly startTimeoutMs?: number;
+  /** Run under this open-files limit (RLIMIT_NOFILE, through util-linux's prlimit). */
+  readonly openFilesLimit?: number;
 }
 
 export interface ProxyProcess {
@@ -61,7 +63,7 @@ export async function startProxyProcess(opts: ProxyProcessOptions): Promise<Prox
     const proxyPort = await freePort();
     let metricsPort = await freePort();
     while (metricsPort === proxyPort) metricsPort = await freePort();
-    const proc = spawnNode(BINS.proxy, [], {
+    const spawnOptions = {
       cwd: REPO_ROOT,
       env: {
         ...pools,
@@ -74,7 +76,11 @@ export async function startProxyProcess(opts: ProxyProcessOptions): Promise<Prox
         DRAIN_TIMEOUT_MS: '5000',
         ...opts.env,
       },
-    });
+    };
+    const proc =
+      opts.openFilesLimit === undefined
+        ? spawnNode(BINS.proxy, [], spawnOptions)
+        : spawnTracked('prlimit', [`--nofile=${opts.openFilesLimit}`, process.execPath, BINS.proxy], spawnOptions);
     try {
       await waitForHttpOk(proc, metricsPort, '/healthz', { name: 'the proxy', timeoutMs: opts.startTimeoutMs ?? 30_000 });
     } catch (error) {
