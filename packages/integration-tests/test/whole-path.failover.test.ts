@@ -124,6 +124,8 @@ describe('whole path: failover to the backup pool and failback to the primary', 
       miners: MINERS,
     });
     expect(m.get('stratum_pool_miners', { pool_host: backupName })).toBe(0);
+    // Both pools answer their probes, the backup too although no miner uses it.
+    for (const pool_host of [primaryName, backupName]) expect(m.get('stratum_pool_probe_seconds_count', { pool_host })).toBeGreaterThan(0);
     // Shares flow before anything fails.
     await waitFor(async () => ((await (primary as PoolSimProcess).stats<PoolStats>()).totals.accepted > 10 ? true : undefined), {
       timeoutMs: 15_000,
