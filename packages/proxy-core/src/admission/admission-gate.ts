@@ -128,6 +128,16 @@ export class AdmissionGate {
     const cleanup = (): void => {
       if (timer !== null) clearTimeout(timer);
       socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', cleanup);
+    };
+    // The listeners are half-open (allowHalfOpen): a peer that hangs up before its header only
+    // ends the stream. Without this it held its descriptor and its maxConnections slot until the
+    // first-byte deadline, and forever with none (firstByteTimeoutMs 0). Refused as the deadline
+    // would have; a socket that closes (reset, shutdown) just stops the deadline.
+    const onEnd = (): void => {
+      cleanup();
+      this.refuse(socket, peer, peerPort, 'proxy_protocol');
     };
     const onData = (chunk: Buffer): void => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -148,13 +158,17 @@ export class AdmissionGate {
       else this.awaitFirstByte(socket, socket, rest, address, port, release);
     };
     socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', cleanup);
   }
 
   private handshake(raw: net.Socket, rest: Buffer, context: tls.SecureContext, address: string, port: number, release: () => void): void {
     // Bytes already read past the PROXY header belong to the TLS stream: feed them first.
     const transport: net.Socket | Duplex = rest.length === 0 ? raw : prependTo(raw, rest);
     const secure = new tls.TLSSocket(transport as net.Socket, { isServer: true, secureContext: context });
-    this.waiting.add(secure);
+    // Until the handshake is done `raw` alone stands for this connection in `waiting` (one
+    // connection, one maxConnections slot; adding `secure` too counted it twice). Destroying `raw`
+    // (closeAll) tears `secure` down with it, which ends in `fail`.
     let done = false;
     const fail = (reason: TlsHandshakeFailureReason, error: string): void => {
       if (done) return;
@@ -168,15 +182,25 @@ export class AdmissionGate {
     };
     const timeoutMs = this.settings.firstByteTimeoutMs > 0 ? this.settings.firstByteTimeoutMs : DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const timer: NodeJS.Timeout | null = setTimeout(() => fail('timeout', `no TLS handshake within ${timeoutMs} ms`), timeoutMs);
-    secure.on('error', (err: NodeJS.ErrnoException) => fail(tlsFailureReason(err), err.code ?? err.message));
-    secure.once('close', () => fail('reset', 'closed during the TLS handshake'));
+    const onError = (err: NodeJS.ErrnoException): void => fail(tlsFailureReason(err), err.code ?? err.message);
+    const onClose = (): void => fail('reset', 'closed during the TLS handshake');
+    // Half-open listener: a client that hangs up mid-handshake (as Node's does when it rejects our
+    // certificate) only ends the stream; without this it was noticed at the handshake deadline.
+    const onEnd = (): void => fail('reset', 'the client hung up during the TLS handshake');
+    secure.on('error', onError);
+    secure.once('close', onClose);
+    secure.once('end', onEnd);
     secure.once('secure', () => {
       if (done) return;
       done = true;
       if (timer !== null) clearTimeout(timer);
-      secure.removeAllListeners('error');
-      secure.removeAllListeners('close');
+      // Only our own listeners: removeAllListeners also dropped Node's (the 'close' one frees the
+      // OpenSSL state at once, the 'end' one ends a socket that is not half-open).
+      secure.off('error', onError);
+      secure.off('close', onClose);
+      secure.off('end', onEnd);
       secure.on('error', ignoreError);
+      this.waiting.add(secure);
       secure.once('close', () => this.waiting.delete(secure));
       this.waiting.delete(raw);
       this.awaitFirstByte(secure, raw, Buffer.alloc(0), address, port, release);
