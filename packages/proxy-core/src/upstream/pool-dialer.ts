@@ -39,11 +39,15 @@ export const dialPool: PoolDialer = (pool, tlsOptions) => {
   if (pool.scheme === 'tcp') {
     return { socket: net.connect({ host: pool.host, port: pool.port, allowHalfOpen: true }), readyEvent: 'connect' };
   }
-  const options: tls.ConnectionOptions = {
+  // allowHalfOpen as for TCP pools: without it a pool's FIN made Node end our side too, and what
+  // the miner sent after the pool half-closed was dropped (the relay forwards half-closes both
+  // ways). tls.connect honours it (Node docs); @types/node's ConnectionOptions lacks it.
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
     host: pool.host,
     port: pool.port,
     minVersion: 'TLSv1.2',
     rejectUnauthorized: !tlsOptions.insecure,
+    allowHalfOpen: true,
   };
   // RFC 6066: SNI carries host names only, never IP literals.
   if (net.isIP(pool.host) === 0) options.servername = pool.host;
