@@ -53,6 +53,8 @@ export interface ProxyConnectionOptions {
 }
 
 const KEEPALIVE_INITIAL_DELAY_MS = 30_000;
+/** How long a failback keeps reading the pool for answers already on their way (one RTT is plenty). */
+const FAILBACK_LINGER_MS = 2_000;
 
 const NOOP_OBSERVER: LineObserver = {
   push(): void {},
@@ -122,6 +124,9 @@ export class ProxyConnection {
   private sent: Buffer[] = [];
   private sentBytes = 0;
   private pausedForConnect = false;
+  /** Closing for a failback: the miner is gone, the pool's in-flight answers are still read. */
+  private leaving = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private minerHandler: ((chunk: Buffer) => void) | null = null;
 
   private minerEnded = false;
@@ -198,18 +203,41 @@ export class ProxyConnection {
     this.destroySockets();
   }
 
-  /** Close so the miner reconnects to the preferred pool (see Failback). */
+  /**
+   * Close so the miner reconnects to the preferred pool (see Failback). The miner is closed at
+   * once; the pool socket is half-closed and read, observe-only, for a short while, so that the
+   * answers to submits already on their way are still counted as the pool counted them (a share
+   * the pool accepted is not lost to `submits_lost` by our own move).
+   */
   failback(): void {
-    this.destroy('failback');
+    if (this.leaving || this.finished) return;
+    const pool = this.pool;
+    if (this.phase !== 'relaying' || pool === null) {
+      this.destroy('failback');
+      return;
+    }
+    this.leaving = true;
+    this.setCause('proxy', 'failback', undefined);
+    if (this.countedOnPool) {
+      (this.current as UpstreamPool).miners--;
+      this.countedOnPool = false;
+    }
+    this.clearConnectTimer();
+    this.miner.destroy();
+    pool.off('data', this.onPoolData);
+    pool.on('data', this.onPoolDataLeaving);
+    pool.resume();
+    if (!this.poolEndSent) this.endPool();
+    this.lingerTimer = setTimeout(() => pool.destroy(), FAILBACK_LINGER_MS);
   }
 
   get closed(): boolean {
     return this.finished;
   }
 
-  /** The pool this connection is relayed to (or connecting to), null before the first attempt and after it closed. */
+  /** The pool this connection is relayed to (or connecting to), null before the first attempt and once it is closing for a failback or closed. */
   get upstreamPool(): UpstreamPool | null {
-    return this.finished ? null : this.current;
+    return this.finished || this.leaving ? null : this.current;
   }
 
   snapshot(): ConnectionSnapshot {
@@ -261,6 +289,15 @@ export class ProxyConnection {
   private readonly onMinerDataAwaiting = (chunk: Buffer): void => {
     this.onMinerData(chunk);
     this.keepSent(chunk);
+  };
+
+  /** After a failback closed the miner: the pool's last answers are observed, not relayed. */
+  private readonly onPoolDataLeaving = (chunk: Buffer): void => {
+    try {
+      this.toMinerObserver.push(chunk);
+    } catch {
+      this.bus.observerErrors++;
+    }
   };
 
   /** The pool's first bytes: from now on this connection belongs to this pool. */
@@ -527,7 +564,7 @@ export class ProxyConnection {
     this.firstEndSide ??= 'pool';
     this.endObserver(this.toMinerObserver);
     this.minerEndSent = true;
-    this.miner.end();
+    if (!this.miner.destroyed) this.miner.end();
   };
 
   private endPool(): void {
@@ -610,6 +647,7 @@ export class ProxyConnection {
     if (!this.minerClosed || !this.poolClosed || this.finished) return;
     this.finished = true;
     this.clearConnectTimer();
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     if (this.countedOnPool) {
       (this.current as UpstreamPool).miners--;
       this.countedOnPool = false;

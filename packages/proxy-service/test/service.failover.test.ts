@@ -142,6 +142,9 @@ describe('ProxyService with a primary and a backup pool', () => {
     for (const socket of hung) socket.resetAndDestroy();
     await scriptedPool('aaaa0001', primaryPort);
     await closed;
+    // The miner is closed at once; the connection ends once the pool's in-flight answers had
+    // their chance (a short linger after the pool socket's FIN).
+    await eventually(async () => sampleValue(await scrape(), 'stratum_failbacks_total') === 1, 'the failback to be counted');
     exp = await scrape();
     expect(sampleValue(exp, 'stratum_failbacks_total')).toBe(1);
     expect(seriesOf(exp, 'stratum_connection_closes_total')).toEqual({ 'reason=failback,side=proxy': 1 });
