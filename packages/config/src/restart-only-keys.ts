@@ -2,7 +2,9 @@ import type { ConfigKey } from './schema';
 
 /**
  * Options a reload (SIGHUP) cannot apply, so changing one takes a restart: listening sockets are
- * bound once (addresses, ports, backlog) and the log format is fixed when the logger is built.
+ * bound once (addresses, ports, backlog), the log format is fixed when the logger is built, and
+ * the metrics collector's submit matching, worker-label cap and share audit are set up once (their
+ * state would mean something else halfway through).
  */
 export const RESTART_ONLY_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   'proxyHost',
@@ -13,4 +15,7 @@ export const RESTART_ONLY_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   'tlsPort',
   'listenBacklog',
   'logFormat',
+  'submitTimeoutMs',
+  'maxClientIds',
+  'shareAudit',
 ]);

@@ -287,7 +287,19 @@ describe('the metrics token', () => {
 });
 
 describe('RESTART_ONLY_KEYS', () => {
-  it('holds the listening addresses and ports, the backlog and the log format', () => {
-    expect([...RESTART_ONLY_KEYS].sort()).toEqual(['listenBacklog', 'logFormat', 'metricsHost', 'metricsPort', 'proxyHost', 'proxyPort', 'tlsHost', 'tlsPort']);
+  it('holds the listening addresses and ports, the backlog, the log format and the collector settings', () => {
+    expect([...RESTART_ONLY_KEYS].sort()).toEqual([
+      'listenBacklog',
+      'logFormat',
+      'maxClientIds',
+      'metricsHost',
+      'metricsPort',
+      'proxyHost',
+      'proxyPort',
+      'shareAudit',
+      'submitTimeoutMs',
+      'tlsHost',
+      'tlsPort',
+    ]);
   });
 });

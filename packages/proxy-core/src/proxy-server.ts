@@ -67,6 +67,14 @@ export interface ProxyServerOptions {
 
 export type { ConnectionSnapshot, ObserverFactory };
 
+/** Per-connection settings a config reload may change (they apply to connections accepted after it). */
+export interface ConnectionSettings {
+  readonly idleTimeoutMs: number;
+  readonly upstreamConnectTimeoutMs: number;
+  readonly maxLineBytes: number;
+  readonly preConnectBufferBytes: number;
+}
+
 export interface DrainResult {
   /** Connections that ended by themselves before the deadline. */
   drained: number;
@@ -109,6 +117,7 @@ export class ProxyServer {
   /** The pool list and health; a reload swaps its list for new connections. */
   readonly upstreams: UpstreamPools;
   private readonly prober: PoolProber | null;
+  private proberIntervalMs: number;
   private readonly failback: Failback;
   private readonly gate: AdmissionGate;
   private readonly authorizeDeadline: AuthorizeDeadline;
@@ -121,11 +130,18 @@ export class ProxyServer {
   /** Waiters for `open` to become empty (drain/close). */
   private emptyWaiters: Array<() => void> = [];
 
+  private settings: ConnectionSettings;
+
   constructor(readonly options: ProxyServerOptions) {
-    const maxLineBytes = options.maxLineBytes;
+    this.settings = {
+      idleTimeoutMs: options.idleTimeoutMs,
+      upstreamConnectTimeoutMs: options.upstreamConnectTimeoutMs,
+      maxLineBytes: options.maxLineBytes,
+      preConnectBufferBytes: options.preConnectBufferBytes,
+    };
     this.observerFactory =
       options.observerFactory ??
-      ((connectionId, direction, bus) => new StratumParser({ connectionId, direction, maxLineBytes, bus }));
+      ((connectionId, direction, bus) => new StratumParser({ connectionId, direction, maxLineBytes: this.settings.maxLineBytes, bus }));
     const dial = options.dial ?? (options.connect !== undefined ? dialerFrom(options.connect) : undefined);
     this.upstreams = new UpstreamPools({
       pools: poolsOf(options),
@@ -133,6 +149,7 @@ export class ProxyServer {
       ...(options.poolTls !== undefined ? { tls: options.poolTls } : {}),
       ...(dial !== undefined ? { dial } : {}),
     });
+    this.proberIntervalMs = options.poolProbeIntervalMs ?? 5_000;
     this.prober =
       options.poolProbeIntervalMs === undefined
         ? null
@@ -173,6 +190,24 @@ export class ProxyServer {
   /** A new certificate for new TLS connections (rotation without dropping anyone). */
   setTlsContext(context: tls.SecureContext): void {
     this.tlsContext = context;
+  }
+
+  /** Timeouts and buffer caps for connections accepted from now on (config reload). */
+  setConnectionSettings(settings: ConnectionSettings): void {
+    this.settings = settings;
+    this.prober?.reconfigure(this.proberIntervalMs, settings.upstreamConnectTimeoutMs);
+  }
+
+  /** Probe interval and failback for the pools (config reload). */
+  setPoolHealthSettings(probeIntervalMs: number, failbackDelayMs: number | null, failbackRate: number): void {
+    this.proberIntervalMs = probeIntervalMs;
+    this.prober?.reconfigure(probeIntervalMs, this.settings.upstreamConnectTimeoutMs);
+    this.failback.reconfigure(failbackDelayMs, failbackRate);
+  }
+
+  /** Probe every pool now (after a reload swapped the list: new pools must not wait an interval). */
+  probeNow(): void {
+    this.prober?.probeAll();
   }
 
   /** The connection limit in force (may be lowered below the configured one by the descriptor limit). */
@@ -282,7 +317,7 @@ export class ProxyServer {
       this.reject(socket, 'max_connections');
       return;
     }
-    if (this.openDoor) this.relay(socket, undefined);
+    if (this.openDoor) this.relay(socket, this.gate.admitDirect(socket));
     else this.gate.admit(socket, null);
   };
 
@@ -333,10 +368,10 @@ export class ProxyServer {
         ? { remoteAddress: admitted.remoteAddress, remotePort: admitted.remotePort, initialBytes: admitted.initialBytes }
         : {}),
       upstreams: this.upstreams,
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      upstreamConnectTimeoutMs: this.options.upstreamConnectTimeoutMs,
-      preConnectBufferBytes: this.options.preConnectBufferBytes,
-      maxLineBytes: this.options.maxLineBytes,
+      idleTimeoutMs: this.settings.idleTimeoutMs,
+      upstreamConnectTimeoutMs: this.settings.upstreamConnectTimeoutMs,
+      preConnectBufferBytes: this.settings.preConnectBufferBytes,
+      maxLineBytes: this.settings.maxLineBytes,
       bus: this.events,
       observerFactory: this.observerFactory,
       onClosed: this.onConnectionClosed,

@@ -32,6 +32,8 @@ export interface ObservabilityOptions {
   collectDefaultMetrics?: boolean;
   /** Bound on pending requests per connection and direction (default 1000). */
   maxPendingPerConnection?: number;
+  /** The config in force for /status (a reload replaces it); default: `config`. */
+  currentConfig?: () => Config;
   /** The metrics token in force (read per request, so a reload can rotate it); absent = open. */
   metricsToken?: () => string | null;
   /** Extra top-level fields of /status (reloads, listeners). */
@@ -91,7 +93,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
           version: options.version,
           startedAt,
           now: Date.now(),
-          config,
+          config: options.currentConfig?.() ?? config,
           pools: upstreams.states(),
           connections: collector.connectionStatuses(),
         }),

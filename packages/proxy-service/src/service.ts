@@ -62,6 +62,8 @@ export class ProxyService {
   private edges: EdgeSettings | undefined;
   private lastReloadAt: number | null = null;
   private reloads = 0;
+  /** MAX_CONNECTIONS as lowered by the open-files limit (start and each reload). */
+  private effectiveMaxConnections = 0;
 
   constructor(private readonly options: ProxyServiceOptions) {
     this.connectionLog = new ConnectionLogger(options.logger);
@@ -99,13 +101,7 @@ export class ProxyService {
     if (config.poolTlsInsecure && config.pools.some((p) => p.scheme === 'tls')) {
       logger.warn({ pools: config.pools.filter((p) => p.scheme === 'tls').map((p) => p.name) }, 'POOL_TLS_INSECURE: pool certificates are NOT verified');
     }
-    const limits = effectiveMaxConnections(config.maxConnections, this.options.openFilesLimit !== undefined ? this.options.openFilesLimit : openFilesLimit());
-    if (limits.lowered) {
-      logger.warn(
-        { max_connections: config.maxConnections, effective_max_connections: limits.max, open_files_limit: this.options.openFilesLimit ?? openFilesLimit() },
-        'MAX_CONNECTIONS is above what the open-files limit allows (2 descriptors per miner plus a reserve): refusing miners past the lower limit; raise ulimit -n / LimitNOFILE',
-      );
-    }
+    const limits = this.connectionLimit(config);
     const somaxconn = kernelSomaxconn();
     if (somaxconn !== null && somaxconn < config.listenBacklog) {
       logger.warn(
@@ -145,12 +141,13 @@ export class ProxyService {
       const start = this.options.startObservability ?? startObservability;
       observability = await start({
         config,
+        currentConfig: () => this.current,
         server,
         logger,
         version,
         metricsToken: () => this.edges?.metricsToken ?? null,
         statusExtras: () => ({
-          maxConnections: { configured: this.current.maxConnections, effective: limits.max },
+          maxConnections: { configured: this.current.maxConnections, effective: this.effectiveMaxConnections },
           listeners: { plain: server.listening, tls: server.tlsAddress() },
           reload: { count: this.reloads, lastSuccessAt: this.lastReloadAt === null ? null : new Date(this.lastReloadAt).toISOString() },
         }),
@@ -202,28 +199,38 @@ export class ProxyService {
     const previous = this.current;
     const changed = (Object.keys(next) as ConfigKey[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(previous[key]));
     const ignored = changed.filter((key) => RESTART_ONLY_KEYS.has(key));
+    // Restart-only keys keep their running values; everything else applies from now on.
+    const merged = { ...next } as Record<string, unknown>;
+    for (const key of ignored) merged[key] = previous[key];
+    const config = Object.freeze(merged) as Config;
     let edges: EdgeSettings;
     try {
-      edges = buildEdgeSettings(next);
+      edges = buildEdgeSettings(config);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.observability?.metrics.configReloadsTotal.inc({ result: 'failure' });
       logger.error({ errors: [message] }, 'config reload rejected: the running config stays');
       return { ok: false, applied: [], ignored: [], errors: [message] };
     }
-    // Restart-only keys keep their running values; everything else applies from now on.
-    const merged = { ...next } as Record<string, unknown>;
-    for (const key of ignored) merged[key] = previous[key];
-    this.current = Object.freeze(merged) as Config;
+    this.current = config;
     this.edges = edges;
-    server.upstreams.replace(next.pools);
+    server.upstreams.replace(config.pools);
     server.upstreams.setTls(edges.poolTls);
     server.setAdmission(edges.admission, edges.authorizeTimeoutMs);
     if (edges.tlsContext !== null) server.setTlsContext(edges.tlsContext);
-    const limits = effectiveMaxConnections(next.maxConnections, this.options.openFilesLimit !== undefined ? this.options.openFilesLimit : openFilesLimit());
+    server.setConnectionSettings({
+      idleTimeoutMs: config.idleTimeoutMs,
+      upstreamConnectTimeoutMs: config.upstreamConnectTimeoutMs,
+      maxLineBytes: config.maxLineBytes,
+      preConnectBufferBytes: config.preConnectBufferBytes,
+    });
+    server.setPoolHealthSettings(config.poolProbeIntervalMs, config.failbackDelayMs, config.failbackRate);
+    // A pool new to the list must not wait a probe interval to be known up.
+    server.probeNow();
+    const limits = this.connectionLimit(config);
     server.setMaxConnections(limits.max);
     this.observability?.metrics.maxConnections.set(limits.max);
-    logger.level = next.logLevel;
+    logger.level = config.logLevel;
     this.reloads++;
     this.lastReloadAt = Date.now();
     this.observability?.metrics.configReloadsTotal.inc({ result: 'success' });
@@ -233,6 +240,20 @@ export class ProxyService {
     }
     logger.info({ applied }, 'config reloaded: new connections use it; established ones are untouched');
     return { ok: true, applied, ignored, errors: [] };
+  }
+
+  /** MAX_CONNECTIONS lowered to what the open-files limit allows, warned about when it is. */
+  private connectionLimit(config: Config): { max: number; lowered: boolean } {
+    const nofile = this.options.openFilesLimit !== undefined ? this.options.openFilesLimit : openFilesLimit();
+    const limits = effectiveMaxConnections(config.maxConnections, nofile);
+    if (limits.lowered) {
+      this.options.logger.warn(
+        { max_connections: config.maxConnections, effective_max_connections: limits.max, open_files_limit: nofile },
+        'MAX_CONNECTIONS is above what the open-files limit allows (2 descriptors per miner plus a reserve): refusing miners past the lower limit; raise ulimit -n / LimitNOFILE',
+      );
+    }
+    this.effectiveMaxConnections = limits.max;
+    return limits;
   }
 
   /** A reload whose config did not load (validation failed): counted and logged, nothing changes. */
@@ -264,7 +285,9 @@ export class ProxyService {
   }
 
   private async runShutdown(signal: string): Promise<ShutdownResult> {
-    const { config, logger } = this.options;
+    const { logger } = this.options;
+    // The config in force: a reload may have changed DRAIN_TIMEOUT_MS.
+    const config = this.current;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     let ok = true;

@@ -119,10 +119,8 @@ describe('SIGHUP reload, in process', () => {
     expect(established.socket.destroyed).toBe(false);
   });
 
-  // BUG (observability.ts startObservability): /status "config" is built from the config given
-  // at start, so after a reload it still shows the old pools and allow-list while "pools" (live
-  // state) shows the new ones. Flip to it() once fixed.
-  it.failing('shows the reloaded config on /status', async () => {
+  // /status "config" is the config in force, not the one given at start.
+  it('shows the reloaded config on /status', async () => {
     const { file, a, b, run } = await startFromFile();
     file.write({ ...BASE, pools: [poolUrl(b), poolUrl(a)], allowFrom: ['127.0.0.1'] });
     expect(run.service.reload(run.reloadConfig())).toMatchObject({ ok: true });
@@ -131,12 +129,8 @@ describe('SIGHUP reload, in process', () => {
     expect(status.config.pools.map((p) => p.port)).toEqual([b.port, a.port]);
   });
 
-  // BUG (service.ts reload): every changed key that is not restart-only is reported "applied",
-  // but only pools, pool TLS, admission, the TLS certificate, maxConnections, the token and the
-  // log level are. idleTimeoutMs (and poolProbeIntervalMs, failback*, upstreamConnectTimeoutMs,
-  // maxLineBytes, preConnectBufferBytes, submitTimeoutMs, maxClientIds, shareAudit) keep their
-  // start values. Flip to it() once fixed.
-  it.failing('applies a new idle timeout it reports as applied to new connections', async () => {
+  // What a reload reports as applied is applied: timeouts and caps for new connections.
+  it('applies a new idle timeout it reports as applied to new connections', async () => {
     const { file, a, run } = await startFromFile();
     file.write({ ...BASE, pools: [poolUrl(a)], idleTimeoutMs: 300 });
     expect(run.service.reload(run.reloadConfig())).toMatchObject({ ok: true, applied: ['idleTimeoutMs'] });
@@ -145,10 +139,8 @@ describe('SIGHUP reload, in process', () => {
     await waitFor('the idle miner closed by the 300 ms idle timeout', () => (miner.socket.destroyed ? true : undefined), 1_500);
   });
 
-  // BUG (service.ts runShutdown): the drain deadline is read from the start config
-  // (this.options.config), not the config in force (this.current), so a reloaded
-  // DRAIN_TIMEOUT_MS, reported applied, is ignored. Flip to it() once fixed.
-  it.failing('drains with the reloaded DRAIN_TIMEOUT_MS', async () => {
+  // The drain deadline is the config in force's.
+  it('drains with the reloaded DRAIN_TIMEOUT_MS', async () => {
     const { file, a, run } = await startFromFile({ drainTimeoutMs: 60_000 });
     file.write({ ...BASE, pools: [poolUrl(a)], drainTimeoutMs: 100 });
     expect(run.service.reload(run.reloadConfig())).toMatchObject({ ok: true, applied: ['drainTimeoutMs'] });
@@ -162,12 +154,8 @@ describe('SIGHUP reload, in process', () => {
     expect(result).toMatchObject({ forced: 1 });
   });
 
-  // BUG (service.ts reload): a reload swaps the pool list but does not probe the new pools, so
-  // until the next probe (POOL_PROBE_INTERVAL_MS, 5 s by default) a new primary is "unknown" and
-  // ranks below the old pool that is up: new miners keep going to the old pool. Fix: probe the
-  // new list at once (e.g. ProxyServer.probeNow() → prober.probeAll() after upstreams.replace).
-  // Flip to it() once fixed.
-  it.failing('sends the next new miner to the new primary without waiting for a probe interval', async () => {
+  // A reload probes the new pool list at once: a new primary does not wait a probe interval.
+  it('sends the next new miner to the new primary without waiting for a probe interval', async () => {
     const { file, a, b, run } = await startFromFile({ poolProbeIntervalMs: 60_000 });
     await waitFor('pool a up', () => (run.service.proxyServer?.upstreams.states()[0]?.up === true ? true : undefined));
     file.write({ ...BASE, poolProbeIntervalMs: 60_000, pools: [poolUrl(b), poolUrl(a)] });
@@ -177,9 +165,9 @@ describe('SIGHUP reload, in process', () => {
     expect(await handshake(miner, 'next.rig1')).toBe(b.extranonce1);
   });
 
-  // Same cause: a reload to an all-new pool list turns /readyz 503 ("no pool has answered a
-  // probe yet") until the next probe, and a load balancer may take the instance out of rotation.
-  it.failing('stays ready across a reload that swaps the pool list for pools that are up', async () => {
+  // Nor does /readyz turn 503 ("no pool has answered a probe yet") after a reload to an all-new
+  // pool list: a load balancer would take the instance out of rotation.
+  it('stays ready across a reload that swaps the pool list for pools that are up', async () => {
     const { file, b, run } = await startFromFile({ poolProbeIntervalMs: 60_000 });
     await waitFor('pool a up', () => (run.service.proxyServer?.upstreams.states()[0]?.up === true ? true : undefined));
     expect((await httpGet(run.metricsPort, '/readyz')).status).toBe(200);
@@ -220,16 +208,14 @@ describe('SIGHUP reload, in process', () => {
     expect(await submit(miner, 3, 'carol.rig3')).toBe('a');
   });
 
-  it('rejects a config whose certificate file vanished between loading and applying it, and keeps everything', async () => {
+  it('judges a reload by the config it will run: a TLS listener added by a reload is restart-only, so its certificate files are not needed', async () => {
     const { a, run } = await startFromFile();
     const before = run.service.config;
     const next = { ...before, tlsPort: 0, tlsCertFile: '/nonexistent/edges-cert.pem', tlsKeyFile: '/nonexistent/edges-key.pem' };
     const result = run.service.reload(next);
-    expect(result.ok).toBe(false);
-    expect(result.errors.join('\n')).toMatch(/TLS_CERT_FILE/);
-    expect(run.service.config).toBe(before);
-    const metrics = await scrape(run.metricsPort);
-    expect(valueOf(metrics, 'stratum_config_reloads_total', { result: 'failure' })).toBe(1);
+    expect(result.ok).toBe(true);
+    expect(result.ignored).toEqual(['tlsPort']);
+    expect(run.service.config.tlsPort).toBeNull();
     const miner = await connectMiner(run.proxyPort);
     expect(await handshake(miner, 'dave.rig4')).toBe(a.extranonce1);
   });
@@ -271,9 +257,8 @@ describe('MAX_CONNECTIONS and the open-files limit', () => {
     expect(first.socket.destroyed).toBe(false);
   });
 
-  // BUG (service.ts statusExtras): /status reports the effective limit computed at start, not
-  // the one the reload set on the server and the gauge. Flip to it() once fixed.
-  it.failing('recomputes the effective limit when a reload changes MAX_CONNECTIONS, on /status as in the gauge', async () => {
+  // /status shows the effective limit in force, as the gauge does.
+  it('recomputes the effective limit when a reload changes MAX_CONNECTIONS, on /status as in the gauge', async () => {
     const { file, a, run } = await startFromFile({ maxConnections: 50 }, 300);
     expect(JSON.parse((await httpGet(run.metricsPort, '/status')).body)).toMatchObject({ maxConnections: { configured: 50, effective: 50 } });
 

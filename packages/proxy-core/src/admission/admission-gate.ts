@@ -50,6 +50,8 @@ export interface AdmissionGateOptions {
   readonly onAdmitted: (connection: AdmittedConnection) => void;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Without a first-byte deadline, a TLS handshake still must not hang forever. */
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
 
@@ -92,6 +94,16 @@ export class AdmissionGate {
   closeAll(): void {
     for (const socket of [...this.waiting]) socket.destroy();
     this.waiting.clear();
+  }
+
+  /**
+   * A socket admitted with no rule to check (no allow-list, limits, header or deadline): only
+   * counted per IP, so that limits turned on later by a reload see the connections already open.
+   */
+  admitDirect(socket: net.Socket): AdmittedConnection {
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    this.ip.admit(address);
+    return { socket, remoteAddress: address, remotePort: socket.remotePort ?? 0, initialBytes: EMPTY, release: this.releaser(address) };
   }
 
   /** Runs the rules on an accepted socket; `tlsContext` makes it the TLS listener's. */
@@ -320,7 +332,8 @@ function prependTo(raw: net.Socket, first: Buffer): Duplex {
 function tlsFailureReason(err: NodeJS.ErrnoException): TlsHandshakeFailureReason {
   const code = err.code ?? '';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
-  if (code.includes('CERT') || code.includes('CERTIFICATE')) return 'certificate';
+  // ..._ALERT_UNKNOWN_CA, _BAD_CERTIFICATE …: the client does not trust our certificate.
+  if (code.includes('CERT') || code.endsWith('_CA')) return 'certificate';
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'EPROTO') return 'protocol';
   return 'other';
 }

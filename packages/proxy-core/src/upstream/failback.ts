@@ -29,23 +29,40 @@ const MIN_TICK_MS = 50;
  */
 export class Failback {
   private timer: NodeJS.Timeout | null = null;
-  private readonly tickMs: number;
-  private readonly perTick: number;
+  private tickMs = MIN_TICK_MS;
+  private perTick = 1;
   private options: FailbackOptions;
 
   constructor(options: FailbackOptions) {
     this.options = options;
-    this.tickMs = Math.max(MIN_TICK_MS, Math.floor(1000 / options.ratePerSecond));
-    this.perTick = Math.max(1, Math.round((options.ratePerSecond * this.tickMs) / 1000));
+    this.setRate(options.ratePerSecond);
+  }
+
+  /** New delay and rate (config reload); a running schedule restarts with them. */
+  reconfigure(delayMs: number | null, ratePerSecond: number): void {
+    const running = this.timer !== null || this.started;
+    this.stop();
+    this.options = { ...this.options, delayMs, ratePerSecond };
+    this.setRate(ratePerSecond);
+    if (running) this.start();
+  }
+
+  private started = false;
+
+  private setRate(ratePerSecond: number): void {
+    this.tickMs = Math.max(MIN_TICK_MS, Math.floor(1000 / ratePerSecond));
+    this.perTick = Math.max(1, Math.round((ratePerSecond * this.tickMs) / 1000));
   }
 
   start(): void {
+    this.started = true;
     if (this.timer !== null || this.options.delayMs === null) return;
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
 
   stop(): void {
+    this.started = false;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }

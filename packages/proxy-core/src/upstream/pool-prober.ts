@@ -28,7 +28,10 @@ export class PoolProber {
   private readonly inFlight = new Map<UpstreamPool, () => void>();
   private readonly request: string;
 
-  constructor(private readonly options: PoolProberOptions) {
+  private options: PoolProberOptions;
+
+  constructor(options: PoolProberOptions) {
+    this.options = options;
     this.request = `${JSON.stringify({ id: 1, method: 'mining.subscribe', params: [options.userAgent] })}\n`;
   }
 
@@ -37,6 +40,15 @@ export class PoolProber {
     this.probeAll();
     this.timer = setInterval(() => this.probeAll(), this.options.intervalMs);
     this.timer.unref();
+  }
+
+  /** New interval and timeout (config reload): a running schedule restarts with a probe now. */
+  reconfigure(intervalMs: number, timeoutMs: number): void {
+    const running = this.timer !== null;
+    if (running) clearInterval(this.timer as NodeJS.Timeout);
+    this.timer = null;
+    this.options = { ...this.options, intervalMs, timeoutMs };
+    if (running) this.start();
   }
 
   stop(): void {
