@@ -102,7 +102,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     flag: '--pool-ca-file',
     kind: 'path',
     valueName: '<file>',
-    description: "PEM CA certificates that TLS pools' certificates must chain to, instead of Node's built-in list (none = built-in list); re-read on SIGHUP.",
+    description: "PEM CA certificates trusted for TLS pools in addition to Node's built-in list (none = the built-in list alone); re-read on SIGHUP.",
   },
   poolTlsInsecure: {
     env: 'POOL_TLS_INSECURE',

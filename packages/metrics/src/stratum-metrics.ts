@@ -88,6 +88,7 @@ export interface StratumMetrics {
   readonly tlsHandshakeFailuresTotal: Counter<'reason'>;
   readonly configReloadsTotal: Counter<'result'>;
   readonly poolProbeSeconds: CellHistogram<'pool_host'>;
+  readonly poolProbeFailuresTotal: Counter<'pool_host' | 'reason'>;
   readonly connectionDurationSeconds: CellHistogram<'pool_host'>;
   readonly connectLatencySeconds: CellHistogram<'pool_host'>;
   readonly requestResponseSeconds: CellHistogram<'method'>;
@@ -255,13 +256,13 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     }),
     connectionsRejectedTotal: new Counter({
       name: 'stratum_connections_rejected_total',
-      help: 'Miner connections refused by the proxy, by reason (max_connections, draining).',
+      help: 'Miner connections refused before any pool socket, one reason per rule (max_connections, draining, not_allowed, per_ip, rate, proxy_protocol, first_byte_timeout, authorize_timeout, tls_handshake).',
       labelNames: ['reason'],
       registers,
     }),
     connectionClosesTotal: new Counter({
       name: 'stratum_connection_closes_total',
-      help: 'Connections that ended, by which side ended them (miner, pool, proxy) and why (end, reset, idle_timeout, upstream_failed, drain, limit).',
+      help: 'Connections that ended, by which side ended them (miner, pool, proxy) and why (end, reset, idle_timeout, upstream_failed, drain, limit, failback).',
       labelNames: ['side', 'reason'],
       registers,
     }),
@@ -391,6 +392,12 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       name: 'stratum_config_reloads_total',
       help: 'Config reloads on SIGHUP: success (applied to new connections) or failure (rejected, the running config stays).',
       labelNames: ['result'],
+      registers,
+    }),
+    poolProbeFailuresTotal: new Counter({
+      name: 'stratum_pool_probe_failures_total',
+      help: 'Background health probes that failed, by pool and why (refused, timeout, no_answer, dns, tls, …): the reason a pool is down even when no miner tried it.',
+      labelNames: ['pool_host', 'reason'],
       registers,
     }),
     poolProbeSeconds: new CellHistogram({

@@ -465,6 +465,7 @@ export class MetricsCollector {
 
   private onProbed(e: PoolProbedEvent): void {
     if (e.ok) this.cellsOfPool(e.poolName).probe.observe(msToSeconds(e.latencyMs));
+    else this.metrics.poolProbeFailuresTotal.inc({ pool_host: e.poolName, reason: e.reason ?? 'error' });
   }
 
   private onRequest(e: StratumRequestEvent): void {

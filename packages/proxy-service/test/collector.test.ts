@@ -507,7 +507,7 @@ describe('MetricsCollector with several pools', () => {
     expect(seriesOf(exp, 'stratum_pool_miners')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 0 });
     expect(seriesOf(exp, 'stratum_pool_failovers_total')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 0 });
     expect(seriesOf(exp, 'stratum_connections_total')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 0 });
-    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 0 });
+    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 0, 'pool_host=none': 0 });
     // Only a pool with an account in its URL rewrites.
     expect(seriesOf(exp, 'stratum_account_rewrites_total')).toEqual({ 'pool_host=backup,result=rewritten': 0, 'pool_host=backup,result=unsafe': 0 });
     const [primary, backup] = upstreams.pools as [UpstreamPool, UpstreamPool];
@@ -535,7 +535,7 @@ describe('MetricsCollector with several pools', () => {
     expect(seriesOf(exp, 'stratum_pool_failovers_total')).toEqual({ 'pool_host=primary': 1, 'pool_host=backup': 0 });
     expect(seriesOf(exp, 'stratum_upstream_connect_failures_total')).toEqual({ 'pool_host=primary,reason=refused': 1 });
     expect(seriesOf(exp, 'stratum_connections_total')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 1 });
-    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 1 });
+    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ 'pool_host=primary': 0, 'pool_host=backup': 1, 'pool_host=none': 0 });
     expect(sampleValue(exp, 'stratum_submits_total', { client_id: 'rig1', pool_host: 'backup' })).toBe(1);
     expect(sampleValue(exp, 'stratum_accepted_shares_total', { client_id: 'rig1', pool_host: 'backup' })).toBe(1);
     expect(sampleValue(exp, 'stratum_submits_total', { client_id: 'rig1', pool_host: 'primary' })).toBeUndefined();

@@ -283,7 +283,7 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
   it('records the connection, its upstream connect and its close, under the pool name', () => {
     const host = { pool_host: poolName };
     expect(seriesOf(exp, 'stratum_connections_total')).toEqual({ [`pool_host=${poolName}`]: 1 });
-    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ [`pool_host=${poolName}`]: 0 });
+    expect(seriesOf(exp, 'stratum_active_connections')).toEqual({ [`pool_host=${poolName}`]: 0, 'pool_host=none': 0 });
     expect(seriesOf(exp, 'stratum_pool_up')).toEqual({ [`pool_host=${poolName}`]: 1 });
     expect(seriesOf(exp, 'stratum_pool_priority')).toEqual({ [`pool_host=${poolName}`]: 0 });
     expect(seriesOf(exp, 'stratum_pool_miners')).toEqual({ [`pool_host=${poolName}`]: 0 });

@@ -172,7 +172,7 @@ describe('ProxyService', () => {
       message: 'cannot listen on 127.0.0.1:0: address already in use (PROXY_PORT / --proxy-port)',
       cause: inUse,
     });
-    expect(calls).toEqual(['startObservability', 'startHealth', 'listen', 'observability.close']);
+    expect(calls).toEqual(['startObservability', 'startHealth', 'listen', 'stopHealth', 'observability.close']);
     expect(fake.server.events.listenerCount).toBe(0);
   });
 
