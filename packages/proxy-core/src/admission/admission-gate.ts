@@ -106,6 +106,13 @@ export class AdmissionGate {
     return { socket, remoteAddress: address, remotePort: socket.remotePort ?? 0, initialBytes: EMPTY, release: this.releaser(address) };
   }
 
+  /** A connection handed over by another process: counted per IP (never refused), released on close. */
+  adopt(remoteAddress: string): () => void {
+    const address = normalizeAddress(remoteAddress);
+    this.ip.adopt(address);
+    return this.releaser(address);
+  }
+
   /** Runs the rules on an accepted socket; `tlsContext` makes it the TLS listener's. */
   admit(socket: net.Socket, tlsContext: tls.SecureContext | null): void {
     const settings = this.settings;
@@ -226,26 +233,39 @@ export class AdmissionGate {
       this.pass(stream, raw, already, address, port, release);
       return;
     }
-    const timer = setTimeout(() => {
+    const detach = (): void => {
+      clearTimeout(timer);
       stream.off('data', onData);
       stream.off('close', onClose);
+      stream.off('end', onEnd);
+    };
+    const timer = setTimeout(() => {
+      detach();
       release();
       this.refuse(stream, address, port, 'first_byte_timeout');
     }, timeoutMs);
     const onData = (chunk: Buffer): void => {
-      clearTimeout(timer);
-      stream.off('data', onData);
-      stream.off('close', onClose);
+      detach();
       stream.pause();
       this.pass(stream, raw, chunk, address, port, release);
     };
     const onClose = (): void => {
-      clearTimeout(timer);
-      stream.off('data', onData);
+      detach();
       release();
+    };
+    // Half-open listener: a miner that leaves without a word only ends the stream. Nothing to
+    // relay and nothing refused: close it now rather than at the deadline.
+    const onEnd = (): void => {
+      detach();
+      release();
+      this.waiting.delete(stream);
+      this.waiting.delete(raw);
+      stream.destroy();
+      if (raw !== stream) raw.destroy();
     };
     stream.on('data', onData);
     stream.once('close', onClose);
+    stream.once('end', onEnd);
     stream.resume();
   }
 
