@@ -1,7 +1,11 @@
 export type ProxyCoreErrorCode =
   | 'SRL_ERR_LISTEN'
   | 'SRL_ERR_ADDRESS_IN_USE'
-  | 'SRL_ERR_NOT_LISTENING';
+  | 'SRL_ERR_NOT_LISTENING'
+  /** adoptConnection: the handed-over state is not one exportConnections produces. */
+  | 'SRL_ERR_HANDOVER_STATE'
+  /** adoptConnection: a connection with that id is open here already. */
+  | 'SRL_ERR_HANDOVER_ID';
 
 /** Base error of proxy-core: tests assert on `.code`, never on message text. */
 export class ProxyCoreError extends Error {

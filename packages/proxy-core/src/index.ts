@@ -7,6 +7,17 @@ export type {
   ObserverFactory,
   UpstreamConnector,
 } from './proxy-server';
+export { CONNECTION_EXPORT_VERSION } from './handover/connection-export';
+export type {
+  ConnectionExport,
+  ConnectionHandover,
+  KeptConnection,
+  HandoverOptions,
+  HandoverRefusal,
+  HandoverResult,
+  LineStateExport,
+  AccountRewriteExport,
+} from './handover/connection-export';
 export { ProxyEventBus } from './event-bus';
 export { UpstreamPools, UpstreamPool } from './upstream/upstream-pools';
 export type { PoolState, AccountRewriteCounts } from './upstream/upstream-pools';
@@ -19,7 +30,7 @@ export { RateLimitedLog } from './admission/log-limiter';
 export type { RateLimitedLogOptions, SuppressedSummary } from './admission/log-limiter';
 /** The Stratum framing the observer uses, re-exported from stratum-wire where it lives (zero-copy newline splitting with a hard line cap). */
 export { LineSplitter } from '@stratum-relay/stratum-wire';
-export type { LineSink } from '@stratum-relay/stratum-wire';
+export type { LineSink, LineSplitterState } from '@stratum-relay/stratum-wire';
 export { StratumParser } from './stratum-parser';
 export type { LineObserver, StratumParserOptions } from './stratum-parser';
 export { ProxyCoreError } from './errors';

@@ -2,6 +2,18 @@ import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CloseReason, CloseSide, Direction, UpstreamFailureReason } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from './event-bus';
+import {
+  CONNECTION_EXPORT_VERSION,
+  decodeLineState,
+  decodeRewriteState,
+  encodeLineState,
+  encodeRewriteState,
+  type ConnectionExport,
+  type ConnectionHandover,
+  type HandoverRefusal,
+  type LineStateExport,
+} from './handover/connection-export';
+import { canStopReading, flushed, stopReading } from './handover/socket-reading';
 import type { LineObserver } from './stratum-parser';
 import { errorCode, errorLabel, upstreamFailureReason } from './upstream/failure-reason';
 import { PoolWriter } from './upstream/pool-writer';
@@ -50,6 +62,26 @@ export interface ProxyConnectionOptions {
   readonly observerFactory: ObserverFactory;
   /** Called once, right after `connection.closed` was emitted. */
   readonly onClosed: (connection: ProxyConnection) => void;
+  /** Resume a connection handed over by another process instead of dialing a pool. */
+  readonly adopt?: AdoptedConnection;
+}
+
+/** What a connection handed over by another process is resumed from. */
+export interface AdoptedConnection {
+  /** Checked already (checkConnectionExport). */
+  readonly state: ConnectionExport;
+  /** The upstream socket, bound to `upstream`. */
+  readonly pool: net.Socket;
+  readonly upstream: UpstreamPool;
+}
+
+/** A connection paused for a handover: what it read and did not relay, held until it moves or resumes. */
+interface HandoverPause {
+  readonly pool: net.Socket;
+  readonly toPool: Buffer;
+  readonly toMiner: Buffer;
+  /** Wall-clock ms, fractional. */
+  readonly pausedAt: number;
 }
 
 const KEEPALIVE_INITIAL_DELAY_MS = 30_000;
@@ -128,6 +160,10 @@ export class ProxyConnection {
   private leaving = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private minerHandler: ((chunk: Buffer) => void) | null = null;
+  /** Paused for a handover (reading stopped, relay handlers off); null otherwise. */
+  private handover: HandoverPause | null = null;
+  /** Moved to another process: the sockets are not ours any more, whatever is called. */
+  private handedOver = false;
 
   private minerEnded = false;
   private poolEnded = false;
@@ -160,13 +196,32 @@ export class ProxyConnection {
     this.onClosed = options.onClosed;
     this.remoteAddress = options.remoteAddress ?? miner.remoteAddress ?? '';
     this.remotePort = options.remotePort ?? miner.remotePort ?? 0;
-    this.connectedAt = Date.now();
-    this.startedAt = performance.now();
+    const adopt = options.adopt;
+    this.connectedAt = adopt?.state.connectedAt ?? Date.now();
+    const now = performance.now();
+    // An adopted connection's duration counts from its accept in the other process.
+    this.startedAt = adopt === undefined ? now : now - Math.max(0, Date.now() - this.connectedAt);
 
     this.toPoolObserver = this.createObserver(options.observerFactory, 'miner_to_pool');
     this.toMinerObserver = this.createObserver(options.observerFactory, 'pool_to_miner');
 
-    if (this.bus.hasListeners) {
+    if (adopt !== undefined) {
+      this.bytesMinerToPool = adopt.state.bytesMinerToPool;
+      this.bytesPoolToMiner = adopt.state.bytesPoolToMiner;
+      if (this.bus.hasListeners) {
+        this.bus.emit({
+          type: 'connection.adopted',
+          connectionId: this.connectionId,
+          t: now,
+          remoteAddress: this.remoteAddress,
+          remotePort: this.remotePort,
+          wallTime: this.connectedAt,
+          poolName: adopt.upstream.name,
+          bytesMinerToPool: this.bytesMinerToPool,
+          bytesPoolToMiner: this.bytesPoolToMiner,
+        });
+      }
+    } else if (this.bus.hasListeners) {
       this.bus.emit({
         type: 'connection.opened',
         connectionId: this.connectionId,
@@ -184,10 +239,14 @@ export class ProxyConnection {
       miner.setTimeout(this.idleTimeoutMs);
       miner.on('timeout', this.onIdle);
     }
-    if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.onMinerDataBeforeConnect(options.initialBytes);
-    this.useMinerHandler(this.onMinerDataBeforeConnect);
     miner.on('end', this.onMinerEnd);
     miner.on('drain', this.onMinerDrain);
+    if (adopt !== undefined) {
+      this.resumeAdopted(adopt);
+      return;
+    }
+    if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.onMinerDataBeforeConnect(options.initialBytes);
+    this.useMinerHandler(this.onMinerDataBeforeConnect);
 
     this.nextUpstream();
     if (miner.destroyed) {
@@ -199,6 +258,7 @@ export class ProxyConnection {
 
   /** Proxy-decided end (drain deadline, shutdown, failback): destroys both sockets; `connection.closed` follows. */
   destroy(reason: CloseReason): void {
+    if (this.handedOver) return;
     this.setCause('proxy', reason, undefined);
     this.destroySockets();
   }
@@ -210,7 +270,8 @@ export class ProxyConnection {
    * the pool accepted is not lost to `submits_lost` by our own move).
    */
   failback(): void {
-    if (this.leaving || this.finished) return;
+    // Paused for a handover: it moves, or resumes and is moved by a later tick.
+    if (this.leaving || this.finished || this.handover !== null) return;
     const pool = this.pool;
     if (this.phase !== 'relaying' || pool === null) {
       this.destroy('failback');
@@ -251,9 +312,211 @@ export class ProxyConnection {
       pool: this.current?.name ?? null,
       bytesMinerToPool: this.bytesMinerToPool,
       bytesPoolToMiner: this.bytesPoolToMiner,
-      bufferedToPool: this.pendingBytes + this.miner.readableLength + (pool?.writableLength ?? 0),
-      bufferedToMiner: (pool?.readableLength ?? 0) + this.miner.writableLength,
+      bufferedToPool: this.pendingBytes + this.miner.readableLength + (pool?.writableLength ?? 0) + (this.handover?.toPool.length ?? 0),
+      bufferedToMiner: (pool?.readableLength ?? 0) + this.miner.writableLength + (this.handover?.toMiner.length ?? 0),
     };
+  }
+
+  // ---- handover (upgrades): none of this runs per chunk -------------------------------------
+
+  /** Why this connection cannot be handed over to another process now, or null when it can. */
+  handoverBlocker(): HandoverRefusal | null {
+    if (this.finished || this.causeReason !== undefined || this.leaving) return 'closing';
+    if (this.handover !== null) return 'busy';
+    if (isTls(this.miner)) return 'tls_miner';
+    const pool = this.pool;
+    const upstream = this.current;
+    if (this.phase !== 'relaying' || pool === null || upstream === null) return 'not_relaying';
+    if (upstream.spec.scheme !== 'tcp' || isTls(pool)) return 'tls_pool';
+    if (this.minerEnded || this.poolEnded || this.minerEndSent || this.poolEndSent) return 'half_closed';
+    if (!canStopReading(this.miner) || !canStopReading(pool)) return 'no_handle';
+    return null;
+  }
+
+  /**
+   * Handover, step 1 (synchronous): stop relaying at a chunk boundary. The relay handlers come
+   * off, both sockets stop reading from their descriptors, and what they had read but nobody
+   * relayed is taken out and kept (it moves with the connection, unobserved). Returns why the
+   * connection stays instead, in which case nothing changed (or, for a FIN found behind the
+   * buffered bytes, it relays on here as before).
+   */
+  pauseForHandover(): HandoverRefusal | null {
+    const blocker = this.handoverBlocker();
+    if (blocker !== null) return blocker;
+    const miner = this.miner;
+    const pool = this.pool as net.Socket;
+    const pausedAt = performance.timeOrigin + performance.now();
+    // Handlers off first: reading out the buffers must not relay them, and a 'drain' or the idle
+    // timer must not resume or close anything while paused. Errors and closes still apply.
+    if (this.minerHandler !== null) miner.off('data', this.minerHandler);
+    this.minerHandler = null;
+    pool.off('data', this.onPoolData);
+    miner.off('drain', this.onMinerDrain);
+    pool.off('drain', this.onPoolDrain);
+    if (this.idleTimeoutMs > 0) miner.setTimeout(0);
+    const fromMiner = stopReading(miner);
+    const fromPool = stopReading(pool);
+    this.handover = { pool, toPool: fromMiner.bytes, toMiner: fromPool.bytes, pausedAt };
+    if (fromMiner.eof || fromPool.eof) {
+      // The FIN was read already: it cannot travel with the descriptor. Relay on here; the
+      // 'end' that follows the buffered bytes is handled as usual.
+      this.resumeHere();
+      return 'half_closed';
+    }
+    return null;
+  }
+
+  /** Handover, step 2: resolves once what was written to both sockets reached the kernel, or one closed. */
+  flushForHandover(): Promise<void> {
+    const pause = this.handover;
+    if (pause === null) return Promise.resolve();
+    return Promise.all([flushed(this.miner), flushed(pause.pool)]).then(noop);
+  }
+
+  /**
+   * Handover, step 3: detach from both sockets and describe the connection, or resume relaying
+   * here when a socket still holds unwritten bytes (flush deadline) or an observer cannot hand
+   * its state over. A connection that closed while paused is reported `closed` (its
+   * `connection.closed` was emitted as usual).
+   *
+   * After a handover this object is inert: `closed` is true, nothing is emitted, and the caller
+   * (the server) forgets it without a `connection.closed`.
+   */
+  completeHandover(awaitingAuthorize: boolean): ConnectionHandover | HandoverRefusal {
+    const pause = this.handover;
+    if (pause === null) return this.finished ? 'closed' : 'busy';
+    const miner = this.miner;
+    const pool = pause.pool;
+    if (this.finished || this.causeReason !== undefined || miner.destroyed || pool.destroyed) {
+      this.handover = null;
+      return 'closed';
+    }
+    if (miner.writableLength > 0 || pool.writableLength > 0) {
+      this.resumeHere();
+      return 'flush_timeout';
+    }
+    let observers: ConnectionExport['observers'];
+    let accountRewrite: ConnectionExport['accountRewrite'];
+    try {
+      observers = { minerToPool: exportObserver(this.toPoolObserver), poolToMiner: exportObserver(this.toMinerObserver) };
+      accountRewrite = this.writer === null ? null : encodeRewriteState(this.writer.exportState());
+    } catch {
+      this.bus.observerErrors++;
+      this.resumeHere();
+      return 'observer_state';
+    }
+    const upstream = this.current as UpstreamPool;
+    const state: ConnectionExport = {
+      version: CONNECTION_EXPORT_VERSION,
+      connectionId: this.connectionId,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      connectedAt: this.connectedAt,
+      pausedAt: pause.pausedAt,
+      pool: { ...upstream.spec },
+      bytesMinerToPool: this.bytesMinerToPool,
+      bytesPoolToMiner: this.bytesPoolToMiner,
+      unrelayedToPool: pause.toPool.toString('base64'),
+      unrelayedToMiner: pause.toMiner.toString('base64'),
+      observers,
+      accountRewrite,
+      awaitingAuthorize,
+    };
+    miner.off('error', this.onMinerError);
+    miner.off('close', this.onMinerClose);
+    miner.off('end', this.onMinerEnd);
+    miner.off('timeout', this.onIdle);
+    pool.off('error', this.onPoolError);
+    pool.off('close', this.onPoolClose);
+    pool.off('end', this.onPoolEnd);
+    pool.off('timeout', this.onIdle);
+    // Nothing here listens any more; an error before the sockets leave must not crash the process.
+    miner.on('error', noop);
+    pool.on('error', noop);
+    this.handover = null;
+    this.handedOver = true;
+    this.finished = true;
+    this.clearConnectTimer();
+    if (this.countedOnPool) {
+      upstream.miners--;
+      this.countedOnPool = false;
+    }
+    this.pool = null;
+    this.writer = null;
+    return { state, miner, pool };
+  }
+
+  /** Gives up a handover: relays what was held back, in order, then reads both sockets again. */
+  private resumeHere(): void {
+    const pause = this.handover as HandoverPause;
+    this.handover = null;
+    const miner = this.miner;
+    const pool = pause.pool;
+    miner.on('drain', this.onMinerDrain);
+    pool.on('drain', this.onPoolDrain);
+    if (this.idleTimeoutMs > 0) miner.setTimeout(this.idleTimeoutMs);
+    this.relayFirst(pool, pause.toPool, pause.toMiner);
+  }
+
+  /**
+   * Relay handlers on, then the bytes read earlier but not relayed (through the same path as any
+   * chunk: written, counted, observed), then reading again — unless those writes asked for a
+   * 'drain', which resumes the source instead.
+   */
+  private relayFirst(pool: net.Socket, toPool: Buffer, toMiner: Buffer): void {
+    const miner = this.miner;
+    this.useMinerHandler(this.onMinerData);
+    pool.on('data', this.onPoolData);
+    if (toPool.length > 0) this.onMinerData(toPool);
+    if (toMiner.length > 0) this.onPoolData(toMiner);
+    if (!pool.writableNeedDrain) miner.resume();
+    if (!miner.writableNeedDrain) pool.resume();
+  }
+
+  /** Constructor tail of an adopted connection: bound to its pool, relaying, observers continued. */
+  private resumeAdopted(adopt: AdoptedConnection): void {
+    const { state, pool, upstream } = adopt;
+    const miner = this.miner;
+    pool.on('error', this.onPoolError);
+    pool.on('close', this.onPoolClose);
+    this.pool = pool;
+    this.current = upstream;
+    this.connectedPool = upstream;
+    this.attempt = this.plan.length; // bound: no failover
+    this.phase = 'relaying';
+    upstream.miners++;
+    this.countedOnPool = true;
+    // A socket received over IPC is built with Node's default allowHalfOpen = false: it would
+    // answer a peer's FIN with its own at once. The relay forwards each half-close itself.
+    miner.allowHalfOpen = true;
+    pool.allowHalfOpen = true;
+    pool.setNoDelay(true);
+    pool.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
+    pool.on('end', this.onPoolEnd);
+    pool.on('drain', this.onPoolDrain);
+    if (this.idleTimeoutMs > 0) pool.on('timeout', this.onIdle);
+    if (upstream.spec.account !== null) {
+      const writer = new PoolWriter(pool, upstream, this.maxLineBytes);
+      this.writer = writer;
+      if (state.accountRewrite !== null) {
+        try {
+          writer.importState(decodeRewriteState(state.accountRewrite));
+        } catch {
+          this.bus.observerErrors++;
+        }
+      }
+    }
+    importObserver(this.toPoolObserver, state.observers.minerToPool, this.bus);
+    importObserver(this.toMinerObserver, state.observers.poolToMiner, this.bus);
+    if (miner.destroyed || pool.destroyed) {
+      // A peer left while the sockets travelled: close as any reset connection does.
+      this.setCause(miner.destroyed ? 'miner' : 'pool', 'reset', undefined);
+      if (miner.closed) this.minerClosed = true;
+      if (pool.closed) this.poolClosed = true;
+      this.destroySockets();
+      return;
+    }
+    this.relayFirst(pool, Buffer.from(state.unrelayedToPool, 'base64'), Buffer.from(state.unrelayedToMiner, 'base64'));
   }
 
   // ---- hot path ---------------------------------------------------------------------------
@@ -690,3 +953,23 @@ export class ProxyConnection {
 }
 
 function ignoreError(): void {}
+
+function noop(): void {}
+
+function isTls(socket: net.Socket): boolean {
+  return (socket as net.Socket & { encrypted?: boolean }).encrypted === true;
+}
+
+function exportObserver(observer: LineObserver): LineStateExport | null {
+  return observer.exportState === undefined ? null : encodeLineState(observer.exportState());
+}
+
+/** An observer that cannot take the state starts at the next line it sees whole; the relay goes on. */
+function importObserver(observer: LineObserver, state: LineStateExport | null, bus: ProxyEventBus): void {
+  if (state === null || observer.importState === undefined) return;
+  try {
+    observer.importState(decodeLineState(state));
+  } catch {
+    bus.observerErrors++;
+  }
+}

@@ -6,13 +6,22 @@ import { ProxyCoreError } from './errors';
 import { ProxyEventBus } from './event-bus';
 import { ProxyConnection } from './proxy-connection';
 import type { ConnectionSnapshot, ObserverFactory } from './proxy-connection';
+import {
+  checkConnectionExport,
+  samePool,
+  type ConnectionExport,
+  type ConnectionHandover,
+  type HandoverOptions,
+  type HandoverResult,
+  type KeptConnection,
+} from './handover/connection-export';
 import { StratumParser } from './stratum-parser';
 import { AdmissionGate, OPEN_ADMISSION, type AdmissionSettings, type AdmittedConnection } from './admission/admission-gate';
 import { AuthorizeDeadline } from './admission/authorize-deadline';
 import { Failback } from './upstream/failback';
 import type { PoolDialer, PoolTlsOptions } from './upstream/pool-dialer';
 import { PoolProber } from './upstream/pool-prober';
-import { UpstreamPools } from './upstream/upstream-pools';
+import { UpstreamPool, UpstreamPools } from './upstream/upstream-pools';
 
 /**
  * Opens a plain TCP upstream socket (a test hook: delay or withhold the connect deterministically
@@ -63,9 +72,16 @@ export interface ProxyServerOptions {
   connect?: UpstreamConnector;
   /** Opens upstream sockets (TCP or TLS). Default: the real dialer. Wins over `connect`. */
   dial?: PoolDialer;
+  /**
+   * New connection ids in this process start above this (ids are process-wide and only go up).
+   * Give each process its own range (per worker and generation) so that ids stay unique when
+   * connections move between processes.
+   */
+  connectionIdBase?: number;
 }
 
 export type { ConnectionSnapshot, ObserverFactory };
+export type { ConnectionExport, ConnectionHandover, HandoverOptions, HandoverResult, KeptConnection };
 
 /** Per-connection settings a config reload may change (they apply to connections accepted after it). */
 export interface ConnectionSettings {
@@ -84,6 +100,13 @@ export interface DrainResult {
 
 /** Process-unique, increasing connection ids (several servers in one process never share one). */
 let nextConnectionId = 1;
+
+/** Ids made here from now on are above `id` (an id base, or an id adopted from another process). */
+function reserveConnectionIds(id: number): void {
+  if (id >= nextConnectionId) nextConnectionId = id + 1;
+}
+
+const DEFAULT_HANDOVER_FLUSH_MS = 2_000;
 
 const DEFAULT_FAILBACK_RATE = 20;
 
@@ -170,6 +193,7 @@ export class ProxyServer {
     this.gate = new AdmissionGate({ settings: admission, bus: this.events, onAdmitted: this.onAdmitted });
     this.openDoor = isOpenDoor(admission);
     this.maxConnections = options.maxConnections;
+    if (options.connectionIdBase !== undefined) reserveConnectionIds(options.connectionIdBase);
     this.authorizeDeadline = new AuthorizeDeadline(this.events, options.authorizeTimeoutMs ?? 0, this.onAuthorizeExpired);
     this.tlsContext = options.tls?.context ?? null;
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
@@ -307,6 +331,109 @@ export class ProxyServer {
     await this.waitForEmpty(undefined);
   }
 
+  // ---- handover (upgrades) ------------------------------------------------------------------
+
+  /**
+   * Hands every open connection that can move over to the caller: each is paused at a chunk
+   * boundary, waits until what this process wrote to its sockets reached the kernel, and is
+   * detached (see ProxyConnection.pauseForHandover). What cannot move (TLS on either side, no pool
+   * spoken yet, a FIN seen, closing, a peer that stopped reading) is reported in `kept` with the
+   * reason, and keeps relaying here.
+   *
+   * Stop accepting first (the caller's job). A handed-over connection leaves this server without
+   * `connection.closed`: also take its collector state out (MetricsCollector.exportConnection).
+   */
+  async exportConnections(options: HandoverOptions = {}): Promise<HandoverResult> {
+    const handedOver: ConnectionHandover[] = [];
+    const kept: KeptConnection[] = [];
+    const deadline = handoverDeadline(options.flushTimeoutMs);
+    try {
+      await Promise.all(
+        [...this.open.values()].map(async (connection) => {
+          const result = await this.handOver(connection, deadline.expired);
+          if ('state' in result) {
+            handedOver.push(result);
+            options.onHandedOver?.(result);
+          } else kept.push(result);
+        }),
+      );
+    } finally {
+      deadline.cancel();
+    }
+    return { handedOver, kept };
+  }
+
+  /** {@link exportConnections} for one connection; `kept` with reason `closed` for an id not open here. */
+  async exportConnection(connectionId: number, options: HandoverOptions = {}): Promise<ConnectionHandover | KeptConnection> {
+    const connection = this.open.get(connectionId);
+    if (connection === undefined) return { connectionId, reason: 'closed' };
+    const deadline = handoverDeadline(options.flushTimeoutMs);
+    try {
+      return await this.handOver(connection, deadline.expired);
+    } finally {
+      deadline.cancel();
+    }
+  }
+
+  /**
+   * Relays a connection handed over by another process's `exportConnections` on these sockets,
+   * under its own id: it counts in this server (connections, its pool's miners, the per-IP
+   * limits) and is announced by `connection.adopted` instead of `connection.opened`. The bytes the
+   * other process read but did not relay go first, then both sockets are read again.
+   *
+   * Import the connection's collector state before (MetricsCollector.importConnection), so that
+   * answers among those first bytes find their requests.
+   *
+   * @throws ProxyCoreError `SRL_ERR_HANDOVER_STATE` (not a state exportConnections makes) or
+   *   `SRL_ERR_HANDOVER_ID` (that id is open here); the sockets are left untouched.
+   */
+  adoptConnection(state: ConnectionExport, minerSocket: net.Socket, poolSocket: net.Socket): ConnectionSnapshot {
+    const checked = checkConnectionExport(state);
+    const connectionId = checked.connectionId;
+    if (this.open.has(connectionId)) {
+      throw new ProxyCoreError('SRL_ERR_HANDOVER_ID', `connection ${connectionId} is open here already`);
+    }
+    reserveConnectionIds(connectionId);
+    // Its pool object when this server has the same pool (the miner then counts there); one of
+    // its own otherwise (a pool a reload removed: relayed on, never failed back).
+    const upstream = this.upstreams.pools.find((p) => samePool(p.spec, checked.pool)) ?? new UpstreamPool(checked.pool, this.upstreams.pools.length);
+    const release = this.gate.adopt(checked.remoteAddress);
+    this.releases.set(connectionId, release);
+    const connection = new ProxyConnection({
+      connectionId,
+      miner: minerSocket,
+      remoteAddress: checked.remoteAddress,
+      remotePort: checked.remotePort,
+      upstreams: this.upstreams,
+      idleTimeoutMs: this.settings.idleTimeoutMs,
+      upstreamConnectTimeoutMs: this.settings.upstreamConnectTimeoutMs,
+      preConnectBufferBytes: this.settings.preConnectBufferBytes,
+      maxLineBytes: this.settings.maxLineBytes,
+      bus: this.events,
+      observerFactory: this.observerFactory,
+      onClosed: this.onConnectionClosed,
+      adopt: { state: checked, pool: poolSocket, upstream },
+    });
+    if (connection.closed) {
+      this.releaseSlot(connectionId);
+      return connection.snapshot();
+    }
+    this.open.set(connectionId, connection);
+    if (checked.awaitingAuthorize) this.authorizeDeadline.track(connectionId, true);
+    return connection.snapshot();
+  }
+
+  private async handOver(connection: ProxyConnection, deadline: Promise<void>): Promise<ConnectionHandover | KeptConnection> {
+    const connectionId = connection.connectionId;
+    const refusal = connection.pauseForHandover();
+    if (refusal !== null) return { connectionId, reason: refusal };
+    await Promise.race([connection.flushForHandover(), deadline]);
+    const result = connection.completeHandover(this.authorizeDeadline.has(connectionId));
+    if (typeof result === 'string') return { connectionId, reason: result };
+    this.forget(connectionId);
+    return result;
+  }
+
   private readonly onConnection = (socket: net.Socket): void => {
     if (!this.accepting) {
       this.reject(socket, 'draining');
@@ -407,15 +534,20 @@ export class ProxyServer {
   }
 
   private readonly onConnectionClosed = (connection: ProxyConnection): void => {
-    this.open.delete(connection.connectionId);
-    this.releaseSlot(connection.connectionId);
-    this.authorizeDeadline.forget(connection.connectionId);
+    this.forget(connection.connectionId);
+  };
+
+  /** A connection left this server (closed, or handed over). */
+  private forget(connectionId: number): void {
+    this.open.delete(connectionId);
+    this.releaseSlot(connectionId);
+    this.authorizeDeadline.forget(connectionId);
     if (this.open.size === 0 && this.emptyWaiters.length > 0) {
       const waiters = this.emptyWaiters;
       this.emptyWaiters = [];
       for (const wake of waiters) wake();
     }
-  };
+  }
 
   private readonly onServerError = (): void => {
     // listen() reports its own errors; later ones (accept failures) must not crash the process.
@@ -443,6 +575,15 @@ export class ProxyServer {
 }
 
 function ignoreError(): void {}
+
+/** One timer for a whole handover call: every connection's flush races the same deadline. */
+function handoverDeadline(timeoutMs: number | undefined): { expired: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs ?? DEFAULT_HANDOVER_FLUSH_MS);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
+}
 
 function isOpenDoor(settings: AdmissionSettings): boolean {
   return (

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Direction } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from './event-bus';
-import { LineSplitter, type LineSink } from '@stratum-relay/stratum-wire';
+import { LineSplitter, type LineSink, type LineSplitterState } from '@stratum-relay/stratum-wire';
 import { EMPTY_PARAMS, classifyStratumMessage, createClassifiedMessage, type ClassifiedMessage } from './stratum-message';
 
 /** The one small interface every parser implementation sits behind. */
@@ -10,6 +10,14 @@ export interface LineObserver {
   push(chunk: Buffer): void;
   /** The stream ended: a final line without newline is observed too. */
   end(): void;
+  /**
+   * Handover: the unfinished line this observer holds, so that an observer of the same stream in
+   * another process continues it (a line cut by the handover is then parsed once, there).
+   * Observers without it start the next process at a line boundary they do not know.
+   */
+  exportState?(): LineSplitterState;
+  /** Handover: continue from {@link exportState} of the observer this one replaces. May throw on a state it cannot hold. */
+  importState?(state: LineSplitterState): void;
 }
 
 export interface StratumParserOptions {
@@ -77,6 +85,14 @@ export class StratumParser implements LineObserver, LineSink {
     } catch {
       this.recover(0);
     }
+  }
+
+  exportState(): LineSplitterState {
+    return this.splitter.exportState();
+  }
+
+  importState(state: LineSplitterState): void {
+    this.splitter.importState(state);
   }
 
   /** @internal LineSink callback: one complete, non-blank line within the cap. */

@@ -70,6 +70,23 @@ export interface ConnectionOpenedEvent extends ConnectionEventBase {
   readonly wallTime: number;
 }
 
+/**
+ * A connection handed over by another process (a worker being replaced) now relays here. It
+ * replaces `connection.opened` for this process: the connection was accepted, counted and
+ * relayed to `poolName` elsewhere, and keeps its `connectionId`. Byte counts are those relayed
+ * before the handover; `connection.closed` will report the whole connection's.
+ */
+export interface ConnectionAdoptedEvent extends ConnectionEventBase {
+  readonly type: 'connection.adopted';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Wall-clock ms of the original accept. */
+  readonly wallTime: number;
+  readonly poolName: string;
+  readonly bytesMinerToPool: number;
+  readonly bytesPoolToMiner: number;
+}
+
 export interface ConnectionRejectedEvent {
   readonly type: 'connection.rejected';
   readonly t: number;
@@ -200,6 +217,7 @@ export interface PoolStateChangedEvent {
 
 export type ProxyEvent =
   | ConnectionOpenedEvent
+  | ConnectionAdoptedEvent
   | ConnectionRejectedEvent
   | UpstreamConnectedEvent
   | UpstreamConnectFailedEvent

@@ -19,6 +19,7 @@ export type {
   UpstreamFailureReason,
   ParseErrorReason,
   ConnectionOpenedEvent,
+  ConnectionAdoptedEvent,
   ConnectionRejectedEvent,
   UpstreamConnectedEvent,
   UpstreamConnectFailedEvent,

@@ -19,6 +19,20 @@ export interface LineSink {
 }
 
 /**
+ * A splitter's unfinished line, so that another splitter (in another process, after a handover)
+ * continues the stream exactly where this one stopped. Plain data: `held` is a copy.
+ */
+export interface LineSplitterState {
+  /** Bytes of the unfinished line (empty while skipping). */
+  readonly held: Buffer;
+  /** Skipping the rest of an oversized line. */
+  readonly skipping: boolean;
+  /** Raw bytes of that oversized line seen so far. */
+  readonly skipped: number;
+  readonly skippedLastWasCR: boolean;
+}
+
+/**
  * Zero-copy newline framing with a hard cap, for an observer of bytes that were already relayed.
  *
  * - Newlines are found with `indexOf(0x0a)`; complete lines inside a chunk are handed to the sink
@@ -140,6 +154,31 @@ export class LineSplitter {
     const contentLen = acc[accLen - 1] === CR ? accLen - 1 : accLen;
     if (contentLen > 0) this.sink.onLine(acc, 0, contentLen);
     this.releaseLargeAccumulator();
+  }
+
+  /** The unfinished line, copied (handover: not for the hot path). */
+  exportState(): LineSplitterState {
+    const held = Buffer.alloc(this.accLen);
+    if (this.acc !== null) this.acc.copy(held, 0, 0, this.accLen);
+    return { held, skipping: this.skipping, skipped: this.skipped, skippedLastWasCR: this.skippedLastWasCR };
+  }
+
+  /**
+   * Continue from another splitter's {@link exportState} (what this one held is dropped). A
+   * state this splitter could never have reached — a held tail over its cap or with a newline in
+   * it, or held bytes while skipping — throws a RangeError and leaves this splitter as it was.
+   */
+  importState(state: LineSplitterState): void {
+    const held = state.held;
+    const content = held.length > 0 && held[held.length - 1] === CR ? held.length - 1 : held.length;
+    if (content > this.limit || held.indexOf(LF) !== -1 || (state.skipping && held.length > 0) || !(state.skipped >= 0)) {
+      throw new RangeError(`line splitter state does not fit a ${this.limit}-byte line cap`);
+    }
+    this.reset();
+    this.skipping = state.skipping;
+    this.skipped = state.skipping ? state.skipped : 0;
+    this.skippedLastWasCR = state.skipping && state.skippedLastWasCR;
+    this.append(held, 0, held.length);
   }
 
   /** Forget any partial line (used after an unexpected failure to resynchronise on the next `\n`). */

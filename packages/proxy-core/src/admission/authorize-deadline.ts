@@ -52,9 +52,11 @@ export class AuthorizeDeadline {
     }
   }
 
-  track(connectionId: number): void {
+  /** `relayed`: its pool is connected already (an adopted connection), so its bytes reach the observer. */
+  track(connectionId: number, relayed = false): void {
     if (this.timeoutMs <= 0) return;
     this.deadlines.set(connectionId, this.now() + this.timeoutMs);
+    if (relayed) this.relayed.add(connectionId);
     if (this.unsubscribe === null) this.unsubscribe = this.bus.subscribe(this.onEvent);
     if (this.timer === null) this.startTimer();
   }
@@ -63,6 +65,11 @@ export class AuthorizeDeadline {
     this.deadlines.delete(connectionId);
     this.held.delete(connectionId);
     this.relayed.delete(connectionId);
+  }
+
+  /** Whether the connection is still waiting for its mining.authorize (a handover carries this). */
+  has(connectionId: number): boolean {
+    return this.deadlines.has(connectionId) || this.held.has(connectionId);
   }
 
   get tracked(): number {

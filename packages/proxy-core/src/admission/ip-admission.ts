@@ -106,6 +106,20 @@ export class IpAdmission {
     return OK;
   }
 
+  /**
+   * Count a connection admitted elsewhere (handed over by another process) without checking or
+   * consuming anything: it is open already, and limits must see it. Release it like any other.
+   */
+  adopt(address: string): void {
+    const key = normalizeAddress(address);
+    const now = this.now();
+    this.sweep(now);
+    const entry = this.entries.get(key) ?? { open: 0, tokens: this.limits.burst, at: now, fullAt: now };
+    if (entry.open === 0) this.idle.delete(key);
+    entry.open++;
+    this.entries.set(key, entry);
+  }
+
   /** An admitted connection from `address` closed. Unknown addresses are ignored (never below 0). */
   release(address: string): void {
     const key = normalizeAddress(address);

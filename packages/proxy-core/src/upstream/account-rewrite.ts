@@ -34,6 +34,14 @@ export interface AccountRewriteOptions {
   readonly maxLineBytes: number;
 }
 
+/** What {@link AccountRewriter.exportState} hands to the rewriter of another process. */
+export interface AccountRewriterState {
+  /** Miner bytes of the unfinished line, held back from the pool until the line is complete. */
+  readonly held: Buffer;
+  /** Passing the rest of an oversized line through unchanged. */
+  readonly skipping: boolean;
+}
+
 /** Counters a rewriter adds to; read them from metrics, never reset them mid-stream. */
 export interface AccountRewriteStats {
   /** Authorize/submit lines sent with the configured account (including those that already had it). */
@@ -558,6 +566,29 @@ export class AccountRewriter {
     rewriteLineWith(line, this.prep, probe);
     if (probe.rewritten + probe.unsafe > 0) this.stats.unsafe++;
     return [line];
+  }
+
+  /**
+   * Handover: the miner bytes read but not yet forwarded (the unfinished line, a copy) and whether
+   * an oversized line is being passed through. Another rewriter continues from it with
+   * {@link importState}; the held bytes then leave from there, with their line.
+   */
+  exportState(): AccountRewriterState {
+    const held = Buffer.alloc(this.accLen);
+    if (this.acc !== null) this.acc.copy(held, 0, 0, this.accLen);
+    return { held, skipping: this.skipping };
+  }
+
+  /** Handover: continue from another rewriter's {@link exportState}; throws a RangeError on a state over this cap. */
+  importState(state: AccountRewriterState): void {
+    const held = state.held;
+    if (contentLength(held, 0, held.length) > this.prep.limit || held.indexOf(LF) !== -1 || (state.skipping && held.length > 0)) {
+      throw new RangeError(`account rewrite state does not fit a ${this.prep.limit}-byte line cap`);
+    }
+    this.acc = null;
+    this.accLen = 0;
+    this.skipping = state.skipping;
+    if (held.length > 0) this.hold(held, 0, held.length);
   }
 
   /** Copies `src[start, end)` after the held bytes (callers checked the cap, so at most `limit + 1` are held). */

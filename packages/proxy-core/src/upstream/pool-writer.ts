@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import { AccountRewriter } from './account-rewrite';
+import { AccountRewriter, type AccountRewriterState } from './account-rewrite';
 import type { UpstreamPool } from './upstream-pools';
 
 /**
@@ -31,6 +31,16 @@ export class PoolWriter {
     let ok = true;
     for (let i = 0; i < out.length; i++) ok = this.socket.write(out[i] as Buffer);
     return ok;
+  }
+
+  /** Handover: the miner bytes held back for an unfinished line (not written to the pool yet). */
+  exportState(): AccountRewriterState {
+    return this.rewriter.exportState();
+  }
+
+  /** Handover: continue from the writer this one replaces (may throw a RangeError). */
+  importState(state: AccountRewriterState): void {
+    this.rewriter.importState(state);
   }
 
   /** Flushes a held line tail unchanged, then ends the socket. */
