@@ -82,6 +82,10 @@ export function expectedText(key: ConfigKey, origin: ValueOrigin): string {
       return 'the path of a readable file';
     case 'secret':
       return 'a non-empty string of visible ASCII characters (no spaces)';
+    case 'count-or-auto': {
+      const count = base instanceof z.ZodUnion ? (base.options as z.ZodTypeAny[]).find((o) => o instanceof z.ZodNumber) : undefined;
+      return `${count instanceof z.ZodNumber ? numberText(count) : 'an integer'}, or auto${meta.auto === undefined ? '' : ` ${meta.auto}`}`;
+    }
     default:
       if (base instanceof z.ZodNumber) text = numberText(base);
       else if (base instanceof z.ZodEnum) text = `one of ${(base.options as string[]).join(', ')}`;
@@ -139,6 +143,11 @@ export function parseOptionText(key: ConfigKey, text: string, field: string): Pa
     case 'path':
     case 'secret-file':
       return checkPath(key, field, text, 'text');
+    case 'count-or-auto': {
+      if (text.toLowerCase() === 'auto') return check(key, field, 'auto', 'text', text);
+      const n = parseInt(text);
+      return n === undefined ? invalid(key, field, text, 'text') : check(key, field, n, 'text', text);
+    }
     case 'int':
     case 'int-or-none': {
       const n = parseInt(text);

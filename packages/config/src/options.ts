@@ -13,6 +13,7 @@ import type { ConfigKey } from './schema';
  * - secret-file: a path whose file holds a secret (checked non-empty; never shown either).
  * - pools: comma-separated pool URLs; in the file an array (pool-list.ts).
  * - cidrs: comma-separated addresses/CIDR ranges; in the file an array (cidr-list.ts).
+ * - count-or-auto: like int, or `auto` (any case; "auto" in the file).
  * Any option whose schema allows null (its default is none) takes `none`, or null in the file.
  */
 export type OptionKind =
@@ -27,7 +28,8 @@ export type OptionKind =
   | 'secret'
   | 'secret-file'
   | 'pools'
-  | 'cidrs';
+  | 'cidrs'
+  | 'count-or-auto';
 
 export interface OptionMeta {
   readonly key: ConfigKey;
@@ -42,6 +44,8 @@ export interface OptionMeta {
   readonly description: string;
   /** For kinds that take `none`: what it means, ending "expected …, or none <this>" ("for no limit"). */
   readonly none?: string;
+  /** For kind count-or-auto: what `auto` means, ending "expected …, or auto <this>". */
+  readonly auto?: string;
   /** For an option without a default, what `--help` shows instead of "required". */
   readonly required?: string;
 }
@@ -320,6 +324,15 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     kind: 'bool',
     valueName: '<bool>',
     description: 'Check submitted shares against the job and difficulty (audit metrics).',
+  },
+  workers: {
+    env: 'WORKERS',
+    flag: '--workers',
+    kind: 'count-or-auto',
+    valueName: '<n|auto>',
+    description:
+      'Relay processes sharing the miner ports (auto = one per CPU core). With more than 1, a primary process forks them, restarts any that crash, and serves the HTTP port with /metrics summed over them; 1 = a single process.',
+    auto: 'for one per CPU core',
   },
 };
 

@@ -12,6 +12,9 @@ const optionalText = z.string().min(1).nullable().default(null);
 /** `addr/prefix` strings, already checked and normalized by the loader (cidr-list.ts). */
 const cidrList = z.array(z.string()).min(1).readonly().nullable().default(null);
 
+/** More worker processes than this is a typo, not a machine (the largest have a few hundred cores). */
+export const MAX_WORKERS = 1024;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 const POOL_SCHEMES = ['tcp', 'tls'] as const;
@@ -83,6 +86,8 @@ export const configSchema = z
     /** `null` (written `none`) removes the cap; 0 puts every worker under client_id="other". */
     maxClientIds: z.number().int().min(0).nullable().default(500),
     shareAudit: z.boolean().default(true),
+    /** Relay processes; `auto` = one per CPU core (resolved when the program starts). 1 = no cluster at all. */
+    workers: z.union([z.number().int().min(1).max(MAX_WORKERS), z.literal('auto')]).default(1),
   })
   .strict();
 

@@ -173,5 +173,6 @@ function samples(dir: string): { readonly [K in ConfigKey]: Sample } {
     submitTimeoutMs: { text: '1000', value: 1000 },
     maxClientIds: { text: '7', value: 7 },
     shareAudit: { text: 'false', value: false },
+    workers: { text: '4', value: 4 },
   };
 }

@@ -287,7 +287,7 @@ describe('the metrics token', () => {
 });
 
 describe('RESTART_ONLY_KEYS', () => {
-  it('holds the listening addresses and ports, the backlog, the log format and the collector settings', () => {
+  it('holds the listening addresses and ports, the backlog, the log format, the collector settings and the number of workers', () => {
     expect([...RESTART_ONLY_KEYS].sort()).toEqual([
       'listenBacklog',
       'logFormat',
@@ -300,6 +300,7 @@ describe('RESTART_ONLY_KEYS', () => {
       'submitTimeoutMs',
       'tlsHost',
       'tlsPort',
+      'workers',
     ]);
   });
 });
