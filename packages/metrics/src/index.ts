@@ -1,6 +1,11 @@
 // Public API of @stratum-relay/metrics: metric definitions on an injected prom-client Registry.
 export { createMetrics } from './stratum-metrics';
 export type { StratumMetrics, StratumCounterCells, CreateMetricsOptions, PoolGaugeState } from './stratum-metrics';
+export { createClusterMetrics, WORKER_STATES } from './cluster-metrics';
+export type { ClusterMetrics, CreateClusterMetricsOptions, WorkerState } from './cluster-metrics';
+export { aggregateSnapshots, labelProcessMetrics, RetiredTotals, snapshotRegistry } from './cluster-aggregation';
+export type { Aggregator, FamilySnapshot, SampleSnapshot } from './cluster-aggregation';
+export { isProcessMetric, registerProcessMetrics } from './process-metrics';
 export { CounterCell, CounterCells } from './counter-cell';
 export { CellHistogram, HistogramCell } from './cell-histogram';
 export type { CellHistogramConfig } from './cell-histogram';

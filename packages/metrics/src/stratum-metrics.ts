@@ -1,13 +1,12 @@
-import { Counter, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { CONNECTION_DURATION_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, SHARE_DIFFICULTY_BUCKETS } from './buckets';
 import { CellHistogram } from './cell-histogram';
 import { CounterCells } from './counter-cell';
+import { registerProcessMetrics } from './process-metrics';
 import type { CounterCell } from './counter-cell';
 
 type ClientLabels = 'client_id' | 'pool_host';
-
-const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface CreateMetricsOptions {
   /** Register prom-client's process metrics (CPU, memory, fds, event-loop lag). Default true. */
@@ -50,6 +49,11 @@ export interface PoolGaugeState {
  *
  * The counters listed in `cells` are written only through their cells (a direct `inc()` on them
  * is replaced at the next scrape); the histograms are CellHistograms, observed through cells.
+ *
+ * With several worker processes (WORKERS) a primary merges the workers' registries with
+ * prom-client's AggregatorRegistry by each metric's `aggregator`: counters and histograms sum,
+ * and every gauge states its own (sum for amounts, max for the best share, pool up and
+ * difficulty, first for the pool priority).
  */
 export interface StratumMetrics {
   readonly registry: Registry;
@@ -294,6 +298,8 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       name: 'stratum_active_connections',
       help: 'Miner connections open right now, by the pool each is relayed to (pool_host="none" while it has none yet).',
       labelNames: ['pool_host'],
+      // Several workers (WORKERS): each holds its own miners, the relay holds them all.
+      aggregator: 'sum',
       registers,
       collect() {
         if (activeProvider === null) return;
@@ -305,12 +311,17 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       name: 'stratum_current_difficulty',
       help: 'Share difficulty of the most recent mining.set_difficulty sent to this worker.',
       labelNames: clientLabels,
+      // One name on several workers (rigs sharing it, or a miner that reconnected elsewhere and
+      // left its last value behind): the highest in force, whatever order the workers answer in.
+      aggregator: 'max',
       registers,
     }),
     poolUp: new Gauge({
       name: 'stratum_pool_up',
       help: "Whether the pool is up (1) or down (0), from background Stratum probes and miners' connects; 0 until the first probe answered.",
       labelNames: ['pool_host'],
+      // Up when any worker reaches it: each worker probes on its own, and a new miner may land on any of them.
+      aggregator: 'max',
       registers,
       collect() {
         if (poolProvider === null) return;
@@ -322,6 +333,8 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       name: 'stratum_pool_priority',
       help: 'Position of the pool in the configured list: 0 = primary, 1, 2, … = backups.',
       labelNames: ['pool_host'],
+      // The same config in every worker: a position, not an amount.
+      aggregator: 'first',
       registers,
       collect() {
         this.reset();
@@ -332,6 +345,8 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       name: 'stratum_pool_miners',
       help: 'Miner connections relayed to the pool right now.',
       labelNames: ['pool_host'],
+      // Each worker relays its own miners to the pool.
+      aggregator: 'sum',
       registers,
       collect() {
         this.reset();
@@ -410,6 +425,8 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     pendingRequests: new Gauge({
       name: 'stratum_pending_requests',
       help: 'Requests (both directions) waiting for an answer right now.',
+      // Each worker waits for its own answers.
+      aggregator: 'sum',
       registers,
       collect() {
         this.set(pendingProvider === null ? 0 : pendingProvider());
@@ -419,11 +436,15 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       name: 'stratum_best_share_difficulty',
       help: 'Highest real difficulty of any share this worker submitted since the proxy started (share audit).',
       labelNames: clientLabels,
+      // The best share of the relay is the best of its workers.
+      aggregator: 'max',
       registers,
     }),
     maxConnections: new Gauge({
       name: 'stratum_max_connections',
       help: 'Configured maximum of simultaneous miner connections (maxConnections); past it new miners are refused.',
+      // MAX_CONNECTIONS holds per worker: the relay takes that many per worker.
+      aggregator: 'sum',
       registers,
     }),
     connectionDurationSeconds: new CellHistogram({
@@ -476,12 +497,6 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     },
   };
 
-  if (opts.collectDefault ?? true) {
-    collectDefaultMetrics({ register: registry });
-    // prom-client names three gauges `*_total`, which `promtool check metrics` rejects (only
-    // counters may end in _total). The same numbers remain as nodejs_active_{handles,requests,
-    // resources}{type}: sum() over them gives the totals.
-    for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(name);
-  }
+  if (opts.collectDefault ?? true) registerProcessMetrics(registry);
   return metrics;
 }
