@@ -1,6 +1,8 @@
 import type { CounterCell, ShareRejectReason, StratumMetrics } from '@stratum-relay/metrics';
+import type { StratumJob } from '@stratum-relay/work';
 import { PendingRequests } from './pending-requests';
-import type { ShareCheck } from './share-audit';
+import type { PendingId } from './pending-requests';
+import { ShareCheck } from './share-audit';
 import { RecentJobs } from './share-audit';
 
 interface GaugeChild {
@@ -146,4 +148,130 @@ export class ConnectionState {
   waitingCount(): number {
     return this.minerRequests.waiting + (this.poolRequests === null ? 0 : this.poolRequests.waiting);
   }
+}
+
+/** Version of {@link CollectorConnectionExport}: an importing collector refuses any other. */
+export const COLLECTOR_EXPORT_VERSION = 1;
+
+/** One request still waiting for its answer, as it travels to another process. */
+export interface PendingRequestExport {
+  readonly id: PendingId;
+  /** Wall-clock ms when it was relayed (monotonic clocks do not cross processes). */
+  readonly at: number;
+  readonly method: string;
+  readonly difficulty: number;
+  readonly check: ShareCheck;
+  /** Already counted in stratum_submit_timeouts_total where it was (not counted again). */
+  readonly timedOut: boolean;
+}
+
+/**
+ * What the collector knows of one connection, as plain JSON, for the collector of the process
+ * that adopts the connection (MetricsCollector.exportConnection / importConnection).
+ */
+export interface CollectorConnectionExport {
+  readonly version: typeof COLLECTOR_EXPORT_VERSION;
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Wall-clock ms of the accept. */
+  readonly connectedAt: number;
+  /** Sanitized worker name from the first mining.authorize; null before it. */
+  readonly worker: string | null;
+  readonly authorized: boolean;
+  /** The `pool_host` label (`none` while it has none). */
+  readonly pool: string;
+  /** Counted in stratum_connections_total already. */
+  readonly counted: boolean;
+  readonly extranonce1: string | null;
+  readonly extranonce2Size: number | null;
+  readonly difficulty: number | null;
+  readonly versionMask: number | null;
+  /** Recent jobs, oldest first; null when the share audit is off. */
+  readonly jobs: StratumJob[] | null;
+  /** The miner's requests waiting for the pool, oldest first (FIFO per id kept). */
+  readonly minerRequests: PendingRequestExport[];
+  /** The pool's requests waiting for the miner, oldest first. */
+  readonly poolRequests: PendingRequestExport[];
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly submits: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Wall-clock ms of the latest submit, or null. */
+  readonly lastShareAt: number | null;
+}
+
+/** Hand-written guard for an export received from another process (runs once per handover). */
+export function isCollectorConnectionExport(v: unknown): v is CollectorConnectionExport {
+  if (!isObject(v) || v['version'] !== COLLECTOR_EXPORT_VERSION) return false;
+  return (
+    isCount(v['connectionId']) &&
+    typeof v['remoteAddress'] === 'string' &&
+    isCount(v['remotePort']) &&
+    isFiniteNumber(v['connectedAt']) &&
+    (v['worker'] === null || typeof v['worker'] === 'string') &&
+    typeof v['authorized'] === 'boolean' &&
+    typeof v['pool'] === 'string' &&
+    typeof v['counted'] === 'boolean' &&
+    (v['extranonce1'] === null || typeof v['extranonce1'] === 'string') &&
+    (v['extranonce2Size'] === null || isFiniteNumber(v['extranonce2Size'])) &&
+    (v['difficulty'] === null || isFiniteNumber(v['difficulty'])) &&
+    (v['versionMask'] === null || isCount(v['versionMask'])) &&
+    (v['jobs'] === null || (Array.isArray(v['jobs']) && v['jobs'].every(isJob))) &&
+    isPendingList(v['minerRequests']) &&
+    isPendingList(v['poolRequests']) &&
+    isCount(v['bytesSent']) &&
+    isCount(v['bytesReceived']) &&
+    isCount(v['submits']) &&
+    isCount(v['accepted']) &&
+    isCount(v['rejected']) &&
+    (v['lastShareAt'] === null || isFiniteNumber(v['lastShareAt']))
+  );
+}
+
+const SHARE_CHECKS: ReadonlySet<unknown> = new Set(Object.values(ShareCheck));
+
+function isPendingList(v: unknown): boolean {
+  return (
+    Array.isArray(v) &&
+    v.every(
+      (e: unknown) =>
+        isObject(e) &&
+        (typeof e['id'] === 'number' || typeof e['id'] === 'string') &&
+        isFiniteNumber(e['at']) &&
+        typeof e['method'] === 'string' &&
+        isFiniteNumber(e['difficulty']) &&
+        SHARE_CHECKS.has(e['check']) &&
+        typeof e['timedOut'] === 'boolean',
+    )
+  );
+}
+
+function isJob(v: unknown): boolean {
+  return (
+    isObject(v) &&
+    typeof v['jobId'] === 'string' &&
+    typeof v['prevhash'] === 'string' &&
+    typeof v['coinb1'] === 'string' &&
+    typeof v['coinb2'] === 'string' &&
+    Array.isArray(v['merkleBranch']) &&
+    v['merkleBranch'].every((h: unknown) => typeof h === 'string') &&
+    typeof v['version'] === 'string' &&
+    typeof v['nbits'] === 'string' &&
+    typeof v['ntime'] === 'string' &&
+    typeof v['cleanJobs'] === 'boolean'
+  );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }

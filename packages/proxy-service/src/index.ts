@@ -10,5 +10,6 @@ export { EXIT_CODES } from './cli';
 export { VERSION } from './version';
 export { MetricsCollector } from './metrics-collector';
 export type { MetricsCollectorOptions, ConnectionStatus } from './metrics-collector';
+export type { CollectorConnectionExport, PendingRequestExport } from './connection-state';
 export { ObservabilityError } from './errors';
 export type { ObservabilityErrorCode } from './errors';

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type {
+  ConnectionAdoptedEvent,
   ConnectionClosedEvent,
   ConnectionOpenedEvent,
   ConnectionRejectedEvent,
@@ -26,8 +27,8 @@ import {
   SHARE_AUDIT_VERDICTS,
 } from '@stratum-relay/metrics';
 import { ClientIdCap, UNKNOWN_CLIENT_ID, sanitizeWorkerName } from './client-id-cap';
-import { ConnectionState, WorkerSeries } from './connection-state';
-import type { RequestInfo } from './connection-state';
+import { COLLECTOR_EXPORT_VERSION, ConnectionState, WorkerSeries, isCollectorConnectionExport } from './connection-state';
+import type { CollectorConnectionExport, PendingRequestExport, RequestInfo } from './connection-state';
 import type { PendingRequest, PendingRequests } from './pending-requests';
 import { isAccepted, rejectReason } from './reject-reason';
 import { ShareCheck, auditVerdict, evaluateSubmit, jobFromNotify } from './share-audit';
@@ -278,6 +279,9 @@ export class MetricsCollector {
         case 'connection.closed':
           this.onClosed(event);
           break;
+        case 'connection.adopted':
+          this.onAdopted(event);
+          break;
         case 'connection.rejected':
           this.onRejected(event);
           break;
@@ -330,6 +334,149 @@ export class MetricsCollector {
     } catch {
       this.internalErrors++;
     }
+  }
+
+  // ---- handover (a connection moving to another process; none of this runs per event) -------
+
+  /**
+   * Takes a connection out of this collector for the collector of the process that adopts it:
+   * worker and pool, subscription (extranonce, difficulty, version mask), recent jobs, every
+   * request still waiting for its answer (start times as wall-clock ms, timed-out marks) and the
+   * per-connection counters. The connection leaves without being counted closed: no close, no
+   * lost submit, no duration; stratum_active_connections and stratum_pending_requests drop
+   * here. Returns null for a connection this collector does not know.
+   *
+   * Call it after ProxyServer.exportConnections handed the connection over (its observers have
+   * then seen every byte relayed here) and before anything else of its reaches this collector.
+   */
+  exportConnection(connectionId: number): CollectorConnectionExport | null {
+    const s = this.states.get(connectionId);
+    if (s === undefined) return null;
+    const now = this.now();
+    const wall = this.wallNow();
+    const exported: CollectorConnectionExport = {
+      version: COLLECTOR_EXPORT_VERSION,
+      connectionId,
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+      connectedAt: s.connectedAt,
+      worker: s.worker,
+      authorized: s.authorized,
+      pool: s.pool,
+      counted: s.counted,
+      extranonce1: s.extranonce1,
+      extranonce2Size: s.extranonce2Size,
+      difficulty: s.difficulty,
+      versionMask: s.versionMask ?? null,
+      jobs: s.jobs === null ? null : s.jobs.toArray(),
+      minerRequests: exportRequests(s.minerRequests, now, wall),
+      poolRequests: s.poolRequests === null ? [] : exportRequests(s.poolRequests, now, wall),
+      bytesSent: s.bytesSent,
+      bytesReceived: s.bytesReceived,
+      submits: s.submits,
+      accepted: s.accepted,
+      rejected: s.rejected,
+      lastShareAt: s.lastShareAt,
+    };
+    this.pendingTotal -= s.waitingCount();
+    this.states.delete(connectionId);
+    return exported;
+  }
+
+  /**
+   * Continues a connection exported by another process's collector: its series are resolved
+   * here (worker and pool), its waiting requests can be answered here (each counted once, late
+   * answers and timeouts included), and it counts in stratum_active_connections again. Returns
+   * false (and counts an internal error) for anything that is not such an export.
+   *
+   * Import before ProxyServer.adoptConnection relays the connection's first bytes here: an answer
+   * among them must find its request. (Imported after `connection.adopted`, the import takes the
+   * place of the bare state that event made, keeping what it counted since.)
+   */
+  importConnection(exported: CollectorConnectionExport): boolean {
+    if (!isCollectorConnectionExport(exported)) {
+      this.internalErrors++;
+      return false;
+    }
+    try {
+      const s = new ConnectionState(
+        exported.connectionId,
+        exported.remoteAddress,
+        exported.remotePort,
+        exported.connectedAt,
+        this.unknownSeries,
+        this.shareAudit,
+        this.maxPending,
+      );
+      s.pool = exported.pool;
+      s.counted = exported.counted;
+      s.worker = exported.worker;
+      s.authorized = exported.authorized;
+      s.extranonce1 = exported.extranonce1;
+      s.extranonce2Size = exported.extranonce2Size;
+      s.difficulty = exported.difficulty;
+      s.versionMask = exported.versionMask ?? undefined;
+      if (s.jobs !== null && exported.jobs !== null) s.jobs.restore(exported.jobs);
+      s.bytesSent = exported.bytesSent;
+      s.bytesReceived = exported.bytesReceived;
+      s.submits = exported.submits;
+      s.accepted = exported.accepted;
+      s.rejected = exported.rejected;
+      s.lastShareAt = exported.lastShareAt;
+      this.resolveSeries(s);
+      // From wall clock back to this process's monotonic clock (the events' `t`).
+      const offset = this.now() - this.wallNow();
+      for (const r of exported.minerRequests) this.restorePending(s, s.minerRequests, r.id, r.at + offset, requestInfo(r), r.timedOut);
+      if (exported.poolRequests.length > 0) {
+        const table = s.poolRequestTable();
+        for (const r of exported.poolRequests) this.restorePending(s, table, r.id, r.at + offset, requestInfo(r), r.timedOut);
+      }
+      const bare = this.states.get(exported.connectionId);
+      if (bare !== undefined) this.absorb(s, bare);
+      this.states.set(exported.connectionId, s);
+      return true;
+    } catch {
+      this.internalErrors++;
+      return false;
+    }
+  }
+
+  /** Adds a restored request; one evicted unanswered before its timeout counts as one (as addPending). */
+  private restorePending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo, timedOut: boolean): void {
+    const evicted = table.restore(id, t, info, timedOut);
+    if (!timedOut) this.pendingTotal++;
+    if (evicted === null || evicted.timedOut) return;
+    this.pendingTotal--;
+    if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.add(1);
+  }
+
+  /** An import after `connection.adopted`: what the bare state counted and waits for goes on in `s`. */
+  private absorb(s: ConnectionState, bare: ConnectionState): void {
+    s.bytesSent += bare.bytesSent;
+    s.bytesReceived += bare.bytesReceived;
+    s.submits += bare.submits;
+    s.accepted += bare.accepted;
+    s.rejected += bare.rejected;
+    if (bare.lastShareAt !== null) s.lastShareAt = bare.lastShareAt;
+    this.pendingTotal -= bare.waitingCount();
+    bare.minerRequests.forEach((e) => this.restorePending(s, s.minerRequests, e.id, e.t, e.data, e.timedOut));
+    if (bare.poolRequests !== null) {
+      const table = s.poolRequestTable();
+      bare.poolRequests.forEach((e) => this.restorePending(s, table, e.id, e.t, e.data, e.timedOut));
+    }
+  }
+
+  /**
+   * A connection adopted from another process. Its state normally came first (importConnection);
+   * without one it starts bare, on its pool, already counted where it was accepted.
+   */
+  private onAdopted(e: ConnectionAdoptedEvent): void {
+    if (this.states.has(e.connectionId)) return;
+    const s = new ConnectionState(e.connectionId, e.remoteAddress, e.remotePort, e.wallTime, this.unknownSeries, this.shareAudit, this.maxPending);
+    s.counted = true;
+    s.pool = e.poolName;
+    this.resolveSeries(s);
+    this.states.set(e.connectionId, s);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -662,6 +809,17 @@ interface PoolCells {
 }
 
 function ignoreEntry(): void {}
+
+function exportRequests(table: PendingRequests<RequestInfo>, now: number, wall: number): PendingRequestExport[] {
+  const out: PendingRequestExport[] = [];
+  const offset = wall - now;
+  table.forEach((e) => out.push({ id: e.id, at: e.t + offset, method: e.data.method, difficulty: e.data.difficulty, check: e.data.check, timedOut: e.timedOut }));
+  return out;
+}
+
+function requestInfo(r: PendingRequestExport): RequestInfo {
+  return { method: r.method, difficulty: r.difficulty, check: r.check };
+}
 
 /**
  * Ids are relayed however odd (objects, arrays, booleans); only numbers and strings can be

@@ -92,10 +92,13 @@ export class PendingRequests<T> {
     let n = 0;
     let entry = this.markCursor;
     while (entry !== null && entry.t <= deadline) {
-      entry.timedOut = true;
-      this.timedOutCount++;
-      n++;
-      onTimedOut(entry);
+      // Only an entry restored as timed out (a handover) can be marked already: count it once.
+      if (!entry.timedOut) {
+        entry.timedOut = true;
+        this.timedOutCount++;
+        n++;
+        onTimedOut(entry);
+      }
       entry = entry.newer;
     }
     this.markCursor = entry;
@@ -112,6 +115,27 @@ export class PendingRequests<T> {
       onExpired(entry);
     }
     return n;
+  }
+
+  /** Every entry, oldest first (a handover exports them in this order; not for the hot path). */
+  forEach(fn: (entry: PendingRequest<T>) => void): void {
+    for (let e = this.oldest; e !== null; e = e.newer) fn(e);
+  }
+
+  /**
+   * Handover: {@link add} for a request another table was waiting on, restored oldest first,
+   * already marked timed out when it was there (it is not reported as such again). Returns the
+   * entry evicted to make room, as `add` does.
+   */
+  restore(id: PendingId, t: number, data: T, timedOut: boolean): PendingRequest<T> | null {
+    const evicted = this.add(id, t, data);
+    if (timedOut) {
+      const entry = this.newest as PendingRequest<T>;
+      entry.timedOut = true;
+      this.timedOutCount++;
+      if (this.markCursor === entry) this.markCursor = null;
+    }
+    return evicted;
   }
 
   /** Drops everything (the connection closed: nobody will answer). Returns how many were dropped. */

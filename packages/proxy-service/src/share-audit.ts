@@ -58,6 +58,17 @@ export class RecentJobs {
   get size(): number {
     return this.jobs.size;
   }
+
+  /** The jobs, oldest first (handover). */
+  toArray(): StratumJob[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Handover: these jobs, oldest first, as another connection's RecentJobs held them (no clean_jobs rule replayed). */
+  restore(jobs: readonly StratumJob[]): void {
+    this.jobs.clear();
+    for (const job of jobs.slice(-this.max)) this.jobs.set(job.jobId, job);
+  }
 }
 
 /** A parsed mining.notify, or null when its params are malformed (the notify was still relayed). */
