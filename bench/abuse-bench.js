@@ -14,10 +14,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('./lib/args');
-const { start, jsonLines, stop, freePort, waitHealthy } = require('./lib/procs');
+const { start, jsonLines, stop, startRelay } = require('./lib/procs');
 
-const ROOT = path.resolve(__dirname, '..');
-const PROXY_BIN = path.join(ROOT, 'packages/proxy-service/bin/stratum-proxy.js');
 const args = parseArgs(process.argv.slice(2));
 const ROUNDS = Number(args.rounds ?? 3);
 const SECONDS = Number(args.seconds ?? 8);
@@ -35,20 +33,9 @@ function rssMiB(pid) {
 async function once(mode) {
   const pool = start(path.join(__dirname, 'lib/abuse-pool.js'), [], { cpu: 0 });
   const { port: poolPort } = await jsonLines(pool)();
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const proxy = start(PROXY_BIN, [], {
-    cpu: 1,
-    env: {
-      POOL_HOST: '127.0.0.1',
-      POOL_PORT: String(poolPort),
-      PROXY_HOST: '127.0.0.1',
-      PROXY_PORT: String(port),
-      METRICS_HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
-      LOG_LEVEL: 'warn',
-    },
-  });
-  await waitHealthy(metricsPort);
+  const relay = await startRelay(poolPort);
+  const { port } = relay;
+  const proxy = relay.child;
   const rssBefore = rssMiB(proxy.pid);
   const gen = start(
     path.join(__dirname, 'lib/load-gen.js'),

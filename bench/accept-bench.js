@@ -11,10 +11,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('./lib/args');
-const { start, jsonLines, stop, freePort, waitHealthy } = require('./lib/procs');
+const { start, jsonLines, stop, startRelay } = require('./lib/procs');
 
-const ROOT = path.resolve(__dirname, '..');
-const PROXY_BIN = path.join(ROOT, 'packages/proxy-service/bin/stratum-proxy.js');
 const args = parseArgs(process.argv.slice(2));
 const MINERS = Number(args.miners ?? 5000);
 const BACKLOGS = String(args.backlogs ?? '511,4096').split(',').map(Number);
@@ -37,21 +35,9 @@ function listenOverflows() {
 async function once(backlog) {
   const pool = start(path.join(__dirname, 'lib/bench-pool.js'), ['latency'], { cpu: 0 });
   const { port: poolPort } = await jsonLines(pool)();
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const proxy = start(PROXY_BIN, [], {
-    cpu: 1,
-    env: {
-      POOL_HOST: '127.0.0.1',
-      POOL_PORT: String(poolPort),
-      PROXY_HOST: '127.0.0.1',
-      PROXY_PORT: String(port),
-      METRICS_HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
-      LISTEN_BACKLOG: String(backlog),
-      LOG_LEVEL: 'error',
-    },
-  });
-  await waitHealthy(metricsPort);
+  const relay = await startRelay(poolPort, { LISTEN_BACKLOG: String(backlog), LOG_LEVEL: 'error' });
+  const { port } = relay;
+  const proxy = relay.child;
   const overflowsBefore = listenOverflows();
   const per = Math.ceil(MINERS / CLIENT_PROCESSES);
   const clients = [];

@@ -19,15 +19,13 @@ const { parseArgs } = require('./lib/args');
 const os = require('node:os');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..');
 const args = parseArgs(process.argv.slice(2));
 const ROUNDS = Number(args.rounds ?? 5);
 const SECONDS = Number(args.seconds ?? 5);
 const THROUGHPUT_CONNECTIONS = Number(args['throughput-connections'] ?? 20);
 const LATENCY_CONNECTIONS = Number(args['latency-connections'] ?? 500);
 const RATE = Number(args.rate ?? 1000);
-const PROXY_BIN = path.join(ROOT, 'packages/proxy-service/bin/stratum-proxy.js');
-const { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy } = require('./lib/procs');
+const { PIN, start, jsonLines, stop, cpuSeconds, startRelay } = require('./lib/procs');
 
 const TARGETS = [
   {
@@ -47,23 +45,8 @@ const TARGETS = [
   ...[true, false].map((audit) => ({
     name: audit ? 'stratum-relay' : 'stratum-relay (audit off)',
     async up(poolPort) {
-      const [port, metricsPort] = [await freePort(), await freePort()];
-      const c = start(PROXY_BIN, [], {
-        cpu: 1,
-        env: {
-          POOL_HOST: '127.0.0.1',
-          POOL_PORT: String(poolPort),
-          PROXY_HOST: '127.0.0.1',
-          PROXY_PORT: String(port),
-          METRICS_HOST: '127.0.0.1',
-          METRICS_PORT: String(metricsPort),
-          LOG_LEVEL: 'warn',
-          SHARE_AUDIT: String(audit),
-        },
-      });
-      c.stdout.resume();
-      await waitHealthy(metricsPort);
-      return { port, pid: c.pid, stop: () => stop(c) };
+      const relay = await startRelay(poolPort, { SHARE_AUDIT: String(audit) });
+      return { port: relay.port, pid: relay.pid, stop: relay.stop };
     },
   })),
 ];

@@ -92,4 +92,31 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-module.exports = { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy, children };
+const PROXY_BIN = require('node:path').resolve(__dirname, '../../packages/proxy-service/bin/stratum-proxy.js');
+
+/**
+ * stratum-relay on core 1 in front of the pool on 127.0.0.1:`poolPort`, configured through the
+ * environment like an operator would (`env` adds to or overrides the defaults). Resolves once
+ * /healthz answers: {port, metricsPort, pid, child, stop}.
+ */
+async function startRelay(poolPort, env = {}) {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = start(PROXY_BIN, [], {
+    cpu: 1,
+    env: {
+      POOL_HOST: '127.0.0.1',
+      POOL_PORT: String(poolPort),
+      PROXY_HOST: '127.0.0.1',
+      PROXY_PORT: String(port),
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  child.stdout.resume();
+  await waitHealthy(metricsPort);
+  return { port, metricsPort, pid: child.pid, child, stop: () => stop(child) };
+}
+
+module.exports = { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy, startRelay, children };
