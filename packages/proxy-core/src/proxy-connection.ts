@@ -366,11 +366,17 @@ export class ProxyConnection {
     return null;
   }
 
-  /** Handover, step 2: resolves once what was written to both sockets reached the kernel, or one closed. */
-  flushForHandover(): Promise<void> {
+  /**
+   * Handover, step 2: null when what was written to both sockets is in the kernel already (the
+   * usual case: go on at once), else a promise that resolves once it is, or a socket closed.
+   */
+  flushForHandover(): Promise<void> | null {
     const pause = this.handover;
-    if (pause === null) return Promise.resolve();
-    return Promise.all([flushed(this.miner), flushed(pause.pool)]).then(noop);
+    if (pause === null) return null;
+    const miner = this.miner;
+    const pool = pause.pool;
+    if (miner.writableLength === 0 && pool.writableLength === 0) return null;
+    return Promise.all([flushed(miner), flushed(pool)]).then(noop);
   }
 
   /**

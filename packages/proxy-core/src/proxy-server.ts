@@ -344,35 +344,57 @@ export class ProxyServer {
    * `connection.closed`: also take its collector state out (MetricsCollector.exportConnection).
    */
   async exportConnections(options: HandoverOptions = {}): Promise<HandoverResult> {
-    const handedOver: ConnectionHandover[] = [];
-    const kept: KeptConnection[] = [];
-    const deadline = handoverDeadline(options.flushTimeoutMs);
-    try {
-      await Promise.all(
-        [...this.open.values()].map(async (connection) => {
-          const result = await this.handOver(connection, deadline.expired);
-          if ('state' in result) {
-            handedOver.push(result);
-            options.onHandedOver?.(result);
-          } else kept.push(result);
-        }),
-      );
-    } finally {
-      deadline.cancel();
+    const result: HandoverResult = { handedOver: [], kept: [], callbackErrors: [] };
+    const settle = (outcome: ConnectionHandover | KeptConnection): void => {
+      if (!('state' in outcome)) {
+        result.kept.push(outcome);
+        return;
+      }
+      result.handedOver.push(outcome);
+      try {
+        options.onHandedOver?.(outcome);
+      } catch (err) {
+        // The connection has left this server either way: it is in the result for the caller.
+        result.callbackErrors.push(err);
+      }
+    };
+    let deadline: ReturnType<typeof handoverDeadline> | null = null;
+    const waits: Array<Promise<void>> = [];
+    // One connection at a time: most have nothing unflushed, and each of those is paused,
+    // detached and handed to the callback before the next is touched, so its pause is its own
+    // handover's time, not the whole batch's.
+    for (const connection of [...this.open.values()]) {
+      const begun = this.beginHandOver(connection);
+      if (begun === null) continue;
+      if (!(begun instanceof Promise)) {
+        settle(begun);
+        continue;
+      }
+      deadline ??= handoverDeadline(options.flushTimeoutMs);
+      waits.push(Promise.race([begun, deadline.expired]).then(() => settle(this.finishHandOver(connection))));
     }
-    return { handedOver, kept };
+    try {
+      await Promise.all(waits);
+    } finally {
+      deadline?.cancel();
+    }
+    return result;
   }
 
   /** {@link exportConnections} for one connection; `kept` with reason `closed` for an id not open here. */
   async exportConnection(connectionId: number, options: HandoverOptions = {}): Promise<ConnectionHandover | KeptConnection> {
     const connection = this.open.get(connectionId);
     if (connection === undefined) return { connectionId, reason: 'closed' };
+    const begun = this.beginHandOver(connection);
+    if (begun === null) return { connectionId, reason: 'closed' };
+    if (!(begun instanceof Promise)) return begun;
     const deadline = handoverDeadline(options.flushTimeoutMs);
     try {
-      return await this.handOver(connection, deadline.expired);
+      await Promise.race([begun, deadline.expired]);
     } finally {
       deadline.cancel();
     }
+    return this.finishHandOver(connection);
   }
 
   /**
@@ -423,11 +445,21 @@ export class ProxyServer {
     return connection.snapshot();
   }
 
-  private async handOver(connection: ProxyConnection, deadline: Promise<void>): Promise<ConnectionHandover | KeptConnection> {
-    const connectionId = connection.connectionId;
+  /**
+   * Pauses a connection for a handover: the outcome at once when there is nothing to wait for
+   * (kept, or flushed and detached), else the flush to wait for before {@link finishHandOver};
+   * null when it closed meanwhile.
+   */
+  private beginHandOver(connection: ProxyConnection): ConnectionHandover | KeptConnection | Promise<void> | null {
+    if (connection.closed) return null;
     const refusal = connection.pauseForHandover();
-    if (refusal !== null) return { connectionId, reason: refusal };
-    await Promise.race([connection.flushForHandover(), deadline]);
+    if (refusal !== null) return { connectionId: connection.connectionId, reason: refusal };
+    const flushing = connection.flushForHandover();
+    return flushing === null ? this.finishHandOver(connection) : flushing;
+  }
+
+  private finishHandOver(connection: ProxyConnection): ConnectionHandover | KeptConnection {
+    const connectionId = connection.connectionId;
     const result = connection.completeHandover(this.authorizeDeadline.has(connectionId));
     if (typeof result === 'string') return { connectionId, reason: result };
     this.forget(connectionId);

@@ -98,6 +98,8 @@ export interface KeptConnection {
 export interface HandoverResult {
   readonly handedOver: ConnectionHandover[];
   readonly kept: KeptConnection[];
+  /** What `onHandedOver` threw (caught: those connections are in `handedOver` all the same). */
+  readonly callbackErrors: unknown[];
 }
 
 export interface HandoverOptions {
@@ -106,7 +108,10 @@ export interface HandoverOptions {
    * 2 s); past it the connection is kept. One deadline for the whole call.
    */
   readonly flushTimeoutMs?: number;
-  /** Called for each connection as soon as it is detached, before the others are done (to send it at once). */
+  /**
+   * Called for each connection as soon as it is detached, before the next one is paused when it
+   * had nothing to flush (send it at once: its pause lasts until the other side reads it again).
+   */
   readonly onHandedOver?: (handover: ConnectionHandover) => void;
 }
 
