@@ -121,6 +121,36 @@ describe('adopting a connection', () => {
     await waitUntil(() => upstream.capture.length === 2 * SUBMIT.length, 'the second submit at the pool', 5_000);
   });
 
+  it('exports one connection by id, reports an id not open here as closed, and survives a throwing onHandedOver', async () => {
+    const pool = await startPool(cleanup);
+    const a = await startProxy(cleanup, pool.port);
+    const b = await startProxy(cleanup, pool.port);
+    const first = await relayedMiner(a.port, pool, 0);
+    const second = await relayedMiner(a.port, pool, 1);
+    const [one, two] = a.proxy.connections().map((c) => c.connectionId);
+    expect(await a.proxy.exportConnection(123_456_789)).toEqual({ connectionId: 123_456_789, reason: 'closed' });
+
+    const single = await a.proxy.exportConnection(one as number);
+    if (!('state' in single)) throw new Error(`connection ${one} kept: ${single.reason}`);
+    b.proxy.adoptConnection(single.state, single.miner, single.pool);
+    expect(a.proxy.connections().map((c) => c.connectionId)).toEqual([two]);
+
+    const boom = new Error('the callback failed');
+    const rest = await a.proxy.exportConnections({
+      onHandedOver: () => {
+        throw boom;
+      },
+    });
+    expect(rest.callbackErrors).toEqual([boom]);
+    expect(rest.handedOver.map((h) => h.state.connectionId)).toEqual([two]);
+    for (const h of rest.handedOver) b.proxy.adoptConnection(h.state, h.miner, h.pool);
+    for (const { miner, upstream } of [first, second]) {
+      const at = upstream.capture.length;
+      miner.socket.write(SUBMIT);
+      await waitUntil(() => upstream.capture.length === at + SUBMIT.length, 'a submit through B', 5_000);
+    }
+  });
+
   it('counts an adopted miner against the per-IP limit of the new server', async () => {
     const pool = await startPool(cleanup);
     const a = await startProxy(cleanup, pool.port);

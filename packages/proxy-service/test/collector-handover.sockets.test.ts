@@ -6,8 +6,9 @@
  */
 import { Registry } from 'prom-client';
 import { createMetrics } from '@stratum-relay/metrics';
+import * as net from 'node:net';
 import { ProxyServer } from '@stratum-relay/proxy-core';
-import type { ConnectionExport } from '@stratum-relay/proxy-core';
+import type { ConnectionExport, UpstreamConnector } from '@stratum-relay/proxy-core';
 import { MetricsCollector } from '../src/metrics-collector';
 import type { CollectorConnectionExport } from '../src/connection-state';
 import { mainnetBlockJobs } from './helpers/metrics-block-job';
@@ -33,7 +34,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function startSide(poolPort: number): Promise<Side> {
+async function startSide(poolPort: number, connect?: UpstreamConnector): Promise<Side> {
   const registry = new Registry();
   const metrics = createMetrics(registry, { collectDefault: false });
   const proxy = new ProxyServer({
@@ -46,6 +47,7 @@ async function startSide(poolPort: number): Promise<Side> {
     upstreamConnectTimeoutMs: 5_000,
     maxLineBytes: 64 * 1024,
     preConnectBufferBytes: 64 * 1024,
+    ...(connect !== undefined ? { connect } : {}),
   });
   const collector = new MetricsCollector({ metrics, maxClientIds: 100, submitTimeoutMs: SUBMIT_TIMEOUT_MS, sweepIntervalMs: 20, shareAudit: true });
   collector.attach(proxy.events);
@@ -183,5 +185,39 @@ describe('collector across a handover', () => {
     expect(sumSamples(eb, 'stratum_active_connections')).toBe(0);
     expect(b.collector.stateSize()).toEqual({ connections: 0, pending: 0 });
     expect(a.collector.stateSize()).toEqual({ connections: 0, pending: 0 });
+  });
+
+  it('counts an answer the old server read but had not relayed once, on the new server, which relays it first', async () => {
+    let upstream: ScriptedPoolConnection | null = null;
+    const pool = new ScriptedPool((msg, conn) => {
+      upstream = conn;
+      if (msg['method'] === 'mining.authorize') conn.send({ id: msg['id'], result: true, error: null });
+    });
+    const poolPort = await pool.listen();
+    closers.push(() => pool.close());
+    let relayToPool: net.Socket | null = null;
+    const a = await startSide(poolPort, (options) => (relayToPool = net.connect(options)));
+    const b = await startSide(poolPort);
+    const W = { client_id: 'rig.1', pool_host: `127.0.0.1:${poolPort}` };
+
+    const miner = await ScriptedMiner.connect(a.port);
+    closers.push(() => miner.destroy());
+    await miner.request(2, 'mining.authorize', ['rig.1', 'x']);
+    miner.send({ id: 7, method: 'mining.submit', params: ['rig.1', 'j', '00000000', '5f5e1000', '00000000'] });
+    await eventually(async () => sumSamples(await a.scrape(), 'stratum_pending_requests') === 1, 'the submit pending on A');
+    // The relay's pool socket stops emitting, as under backpressure: the answer is read, not relayed.
+    const held = relayToPool as unknown as net.Socket;
+    held.pause();
+    (upstream as ScriptedPoolConnection | null)?.send({ id: 7, result: true, error: null });
+    await eventually(() => held.readableLength > 0, 'the answer in the old server, unrelayed');
+
+    const [moved] = await moveAll(a, b);
+    expect(Buffer.from(moved?.state.unrelayedToMiner ?? '', 'base64').toString()).toBe('{"id":7,"result":true,"error":null}\n');
+    await miner.waitFor((m) => m['id'] === 7 && m['result'] === true);
+    const [ea, eb] = [await a.scrape(), await b.scrape()];
+    expect([sumSamples(ea, 'stratum_submits_total', W), sumSamples(eb, 'stratum_submits_total', W)]).toEqual([1, 0]);
+    expect([sumSamples(ea, 'stratum_accepted_shares_total', W), sumSamples(eb, 'stratum_accepted_shares_total', W)]).toEqual([0, 1]);
+    expect(sumSamples(eb, 'stratum_unmatched_responses_total') + sumSamples(ea, 'stratum_unmatched_responses_total')).toBe(0);
+    expect(sumSamples(eb, 'stratum_pending_requests')).toBe(0);
   });
 });
