@@ -505,10 +505,16 @@ export class ProxyConnection {
       const writer = new PoolWriter(pool, upstream, this.maxLineBytes);
       this.writer = writer;
       if (state.accountRewrite !== null) {
+        const rewrite = decodeRewriteState(state.accountRewrite);
         try {
-          writer.importState(decodeRewriteState(state.accountRewrite));
+          writer.importState(rewrite);
         } catch {
-          this.bus.observerErrors++;
+          // Over this process's line cap: the held bytes leave as they are and the rest of their
+          // line passes unchanged, as the rewrite treats any line over its cap (counted unsafe).
+          // Never dropped: they are the miner's.
+          writer.importState({ held: EMPTY, skipping: true });
+          pool.write(rewrite.held);
+          if (upstream.rewrites !== null) upstream.rewrites.unsafe++;
         }
       }
     }
@@ -962,6 +968,8 @@ function ignoreError(): void {}
 
 function noop(): void {}
 
+const EMPTY = Buffer.alloc(0);
+
 function isTls(socket: net.Socket): boolean {
   return (socket as net.Socket & { encrypted?: boolean }).encrypted === true;
 }
@@ -970,12 +978,21 @@ function exportObserver(observer: LineObserver): LineStateExport | null {
   return observer.exportState === undefined ? null : encodeLineState(observer.exportState());
 }
 
-/** An observer that cannot take the state starts at the next line it sees whole; the relay goes on. */
+/**
+ * An unfinished line over this process's cap (a lower MAX_LINE_BYTES here) is skipped and
+ * reported oversized, as it would have been had it all arrived here; the relay goes on regardless.
+ */
 function importObserver(observer: LineObserver, state: LineStateExport | null, bus: ProxyEventBus): void {
   if (state === null || observer.importState === undefined) return;
+  const decoded = decodeLineState(state);
   try {
-    observer.importState(decodeLineState(state));
+    observer.importState(decoded);
   } catch {
-    bus.observerErrors++;
+    try {
+      const held = decoded.held;
+      observer.importState({ held: EMPTY, skipping: true, skipped: held.length, skippedLastWasCR: held.length > 0 && held[held.length - 1] === 0x0d });
+    } catch {
+      bus.observerErrors++;
+    }
   }
 }

@@ -205,4 +205,24 @@ describe('adopting a connection', () => {
     expect(upstream.capture.text()).toBe('{"id":2,"method":"mining.authorize","params":["acctB.rig1","x"]}\n');
     expect(b.proxy.upstreams.pools[0]?.rewrites).toEqual({ rewritten: 1, unsafe: 0 });
   });
+
+  it('passes a line cut by the handover unchanged, never dropped, when it is over the new server\'s cap', async () => {
+    const pool = await startPool(cleanup);
+    const spec: PoolSpec = { name: 'acct-pool', scheme: 'tcp', host: '127.0.0.1', port: pool.port, account: 'acctB', password: null };
+    const a = await startProxy(cleanup, 1, { ...REAL_PARSER, pools: [spec] });
+    const b = await startProxy(cleanup, 1, { ...REAL_PARSER, pools: [spec], maxLineBytes: 16 });
+    const miner = await connectMiner(cleanup, a.port);
+    const upstream = await pool.socket(0);
+    const line = '{"id":2,"method":"mining.authorize","params":["minerA.rig1","x"]}\n';
+    const cut = 30;
+    miner.socket.write(line.slice(0, cut));
+    await waitUntil(() => a.proxy.connections()[0]?.bytesMinerToPool === cut, 'the first half relayed (and held by the rewrite)', 5_000);
+    await handOverAll(a.proxy, b.proxy);
+    miner.socket.write(line.slice(cut));
+    await waitUntil(() => upstream.capture.text().endsWith('\n'), 'the whole line at the pool', 5_000);
+    expect(upstream.capture.text()).toBe(line);
+    expect(b.proxy.upstreams.pools[0]?.rewrites).toEqual({ rewritten: 0, unsafe: 1 });
+    expect(b.recorder.ofType('line.oversized')).toEqual([expect.objectContaining({ direction: 'miner_to_pool', bytes: line.length - 1, limit: 16 })]);
+    expect(b.proxy.events.observerErrors).toBe(0);
+  });
 });
