@@ -55,6 +55,8 @@ export function helpText(programName = 'stratum-proxy'): string {
     'and exits 128 + signal number (130 for SIGINT, 143 for SIGTERM).',
     `On SIGHUP the configuration is loaded again and certificate, CA and token files re-read; a new`,
     `${restartOnlyFlags()} takes a restart.`,
+    'With --workers above 1, signal the primary (the process started): it drains every worker on',
+    'SIGINT/SIGTERM, relays SIGHUP to each, and on SIGUSR2 replaces the workers one by one.',
     'Exit codes: 0 ok, 1 cannot start (e.g. port in use), 2 invalid configuration.',
   );
   return `${lines.join('\n')}\n`;

@@ -2,19 +2,27 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import type { Registry } from 'prom-client';
 import { ObservabilityError } from './errors';
 import { metricsAuth } from './metrics-auth';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
+/** What /metrics serves: a prom-client Registry, or the merge a cluster primary builds per scrape. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface HttpServerOptions {
   host: string;
   /** 0 = ephemeral (tests). */
   port: number;
-  registry: Registry;
-  readiness: () => Readiness;
-  /** The /status document (may throw: answered 500). */
+  registry: MetricsSource;
+  /** What /readyz answers (a cluster primary asks its workers, hence a promise). */
+  readiness: () => Readiness | Promise<Readiness>;
+  /** What /healthz answers; absent = 200 whenever the process can answer at all. */
+  health?: () => Readiness | Promise<Readiness>;
+  /** The /status document, or a promise of it (may throw or reject: answered 500). */
   status: () => unknown;
   /** The metrics token in force (METRICS_TOKEN), read per request; null or absent = open. */
   token?: () => string | null;
@@ -39,16 +47,19 @@ export function createHttpApp(opts: Omit<HttpServerOptions, 'host' | 'port'>): e
     const body = await opts.registry.metrics();
     res.set('Content-Type', opts.registry.contentType).send(body);
   });
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  // Express 5 hands a rejected handler promise to the error handler below (500 JSON).
+  app.get('/healthz', async (_req, res) => {
+    const h = opts.health === undefined ? { ready: true as const } : await opts.health();
+    if (h.ready) res.json({ status: 'ok' });
+    else res.status(503).json({ status: 'unhealthy', reason: h.reason });
   });
-  app.get('/readyz', (_req, res) => {
-    const r = opts.readiness();
+  app.get('/readyz', async (_req, res) => {
+    const r = await opts.readiness();
     if (r.ready) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'not_ready', reason: r.reason });
   });
-  app.get('/status', (_req, res) => {
-    res.json(opts.status());
+  app.get('/status', async (_req, res) => {
+    res.json(await opts.status());
   });
   // GET (and HEAD, which express derives from GET) only.
   for (const path of ROUTES) {

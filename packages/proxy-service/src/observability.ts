@@ -3,7 +3,7 @@ import type { ProxyServer } from '@stratum-relay/proxy-core';
 import { createMetrics, type StratumMetrics } from '@stratum-relay/metrics';
 import { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
-import type { Readiness } from './http-server';
+import type { MetricsHttpServer, Readiness } from './http-server';
 import { MetricsCollector } from './metrics-collector';
 import { buildStatus } from './status';
 
@@ -14,8 +14,12 @@ import { buildStatus } from './status';
 export interface Observability {
   /** Shutdown began: /readyz turns 503 from now on. */
   markClosing(): void;
-  /** Address of the HTTP server (null when not listening). */
+  /** Address of the HTTP server (null when not listening, or started without one). */
   httpAddress(): { host: string; port: number } | null;
+  /** What /readyz answers: the proxy listens, a pool is up, shutdown has not begun. */
+  readiness(): Readiness;
+  /** The /status document (a cluster primary asks its workers for it over IPC). */
+  status(): Record<string, unknown>;
   /** Stop the HTTP server and detach the collector. */
   close(): Promise<void>;
   /** The metrics, for counters the service moves itself (config reloads). */
@@ -38,12 +42,19 @@ export interface ObservabilityOptions {
   metricsToken?: () => string | null;
   /** Extra top-level fields of /status (reloads, listeners). */
   statusExtras?: () => Record<string, unknown>;
+  /**
+   * Serve /metrics, /healthz, /readyz and /status on config.metricsHost:metricsPort (default
+   * true). A worker process of several (WORKERS) has none: its primary owns the HTTP port and
+   * asks the worker for its registry, status and readiness over IPC.
+   */
+  http?: boolean;
 }
 
 /**
  * Creates the registry, the metrics and the collector (subscribed to `server.events`), then
- * serves /metrics, /healthz, /readyz and /status on config.metricsHost:metricsPort. Rejects with
- * ObservabilityError SRL_ERR_METRICS_ADDRESS_IN_USE when the port is taken (nothing is left attached).
+ * serves /metrics, /healthz, /readyz and /status on config.metricsHost:metricsPort (unless
+ * `http` is false). Rejects with ObservabilityError SRL_ERR_METRICS_ADDRESS_IN_USE when the port
+ * is taken (nothing is left attached).
  */
 export async function startObservability(options: ObservabilityOptions): Promise<Observability> {
   const { config, server, logger } = options;
@@ -80,33 +91,36 @@ export async function startObservability(options: ObservabilityOptions): Promise
     return { ready: false, reason: `no pool is up (${why})` };
   };
 
-  let http;
-  try {
-    http = await startHttpServer({
-      host: config.metricsHost,
-      port: config.metricsPort,
-      registry,
-      readiness,
-      ...(options.metricsToken !== undefined ? { token: options.metricsToken } : {}),
-      status: () => ({
-        ...buildStatus({
-          version: options.version,
-          startedAt,
-          now: Date.now(),
-          config: options.currentConfig?.() ?? config,
-          pools: upstreams.states(),
-          connections: collector.connectionStatuses(),
-        }),
-        ...(options.statusExtras?.() ?? {}),
-      }),
-      logger,
-    });
-  } catch (err) {
-    collector.detach();
-    throw err;
+  const status = (): Record<string, unknown> => ({
+    ...buildStatus({
+      version: options.version,
+      startedAt,
+      now: Date.now(),
+      config: options.currentConfig?.() ?? config,
+      pools: upstreams.states(),
+      connections: collector.connectionStatuses(),
+    }),
+    ...(options.statusExtras?.() ?? {}),
+  });
+
+  let http: MetricsHttpServer | null = null;
+  if (options.http ?? true) {
+    try {
+      http = await startHttpServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        registry,
+        readiness,
+        ...(options.metricsToken !== undefined ? { token: options.metricsToken } : {}),
+        status,
+        logger,
+      });
+    } catch (err) {
+      collector.detach();
+      throw err;
+    }
+    logger.info({ metrics_address: http.address(), metrics_token: options.metricsToken?.() != null }, 'metrics HTTP server listening');
   }
-  const address = http.address();
-  logger.info({ metrics_address: address, metrics_token: options.metricsToken?.() != null }, 'metrics HTTP server listening');
 
   let closed = false;
   return {
@@ -115,13 +129,15 @@ export async function startObservability(options: ObservabilityOptions): Promise
       closing = true;
     },
     httpAddress() {
-      return closed ? null : http.address();
+      return closed || http === null ? null : http.address();
     },
+    readiness,
+    status,
     async close() {
       if (closed) return;
       closed = true;
       closing = true;
-      await http.close();
+      await http?.close();
       collector.detach();
     },
   };

@@ -1,9 +1,11 @@
 import { RESTART_ONLY_KEYS, optionSources, type Config, type ConfigKey } from '@stratum-relay/config';
 import type { Logger } from '@stratum-relay/logger';
 import { ProxyServer, type DrainResult, type ProxyServerOptions } from '@stratum-relay/proxy-core';
+import type { Registry } from 'prom-client';
 import { ConnectionLogger } from './connection-logger';
 import { buildEdgeSettings, effectiveMaxConnections, kernelSomaxconn, openFilesLimit, type EdgeSettings } from './edge-settings';
 import { ProxyServiceError } from './errors';
+import type { Readiness } from './http-server';
 import { startObservability, type Observability, type ObservabilityOptions } from './observability';
 import { VERSION } from './version';
 
@@ -16,6 +18,11 @@ export interface ProxyServiceOptions {
   readonly startObservability?: (options: ObservabilityOptions) => Promise<Observability>;
   /** RLIMIT_NOFILE as seen by the process (tests inject one); default: read from /proc. */
   readonly openFilesLimit?: number | null;
+  /**
+   * Serve the HTTP endpoints on METRICS_HOST:METRICS_PORT (default true). False in a worker of
+   * several (WORKERS): the primary serves them from what the worker reports over IPC.
+   */
+  readonly http?: boolean;
 }
 
 /** The outcome of a SIGHUP reload. */
@@ -78,6 +85,21 @@ export class ProxyService {
   /** The ProxyServer once start() has created it. */
   get proxyServer(): ProxyServer | undefined {
     return this.server;
+  }
+
+  /** The registry every metric of this process is on, once start() has created it. */
+  get metricsRegistry(): Registry | undefined {
+    return this.observability?.metrics.registry;
+  }
+
+  /** What /readyz answers for this process (not ready before start() has set observability up). */
+  readiness(): Readiness {
+    return this.observability?.readiness() ?? { ready: false, reason: `the service is ${this.state}` };
+  }
+
+  /** This process's /status document, or null before start() has set observability up. */
+  statusDocument(): Record<string, unknown> | null {
+    return this.observability?.status() ?? null;
   }
 
   /**
@@ -145,6 +167,7 @@ export class ProxyService {
         server,
         logger,
         version,
+        http: this.options.http ?? true,
         metricsToken: () => this.edges?.metricsToken ?? null,
         statusExtras: () => ({
           maxConnections: { configured: this.current.maxConnections, effective: this.effectiveMaxConnections },
@@ -321,7 +344,7 @@ export class ProxyService {
 }
 
 /** Turn a listen failure into one line an operator can act on. */
-function listenError(error: unknown, host: string, port: number, key: 'proxyPort' | 'metricsPort' | 'tlsPort'): ProxyServiceError {
+export function listenError(error: unknown, host: string, port: number, key: 'proxyPort' | 'metricsPort' | 'tlsPort'): ProxyServiceError {
   const code = (error as { code?: unknown } | null)?.code;
   const where = `${host}:${port}`;
   if (code === 'SRL_ERR_ADDRESS_IN_USE' || code === 'SRL_ERR_METRICS_ADDRESS_IN_USE' || code === 'EADDRINUSE') {

@@ -74,6 +74,8 @@ function fakeObservability(calls: string[], failWith?: unknown) {
       metrics: createMetrics(new Registry(), { collectDefault: false }),
       markClosing: () => calls.push('markClosing'),
       httpAddress: () => ({ host: '127.0.0.1', port: 9999 }),
+      readiness: () => ({ ready: true }),
+      status: () => ({}),
       close: async () => {
         calls.push('observability.close');
       },

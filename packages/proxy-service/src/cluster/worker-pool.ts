@@ -1,0 +1,469 @@
+import cluster from 'node:cluster';
+import type { Logger } from '@stratum-relay/logger';
+import { WORKER_STATES, type WorkerState } from '@stratum-relay/metrics';
+import { ProxyServiceError, type ProxyServiceErrorCode } from '../errors';
+import {
+  CLUSTER_PROTOCOL,
+  isWorkerMessage,
+  looksLikeClusterMessage,
+  type Address,
+  type PrimaryMessage,
+  type RequestKind,
+  type RetiredMessage,
+  type RetireMode,
+  type RetireResult,
+  type WorkerReplies,
+} from './messages';
+import type { MetricsStore } from './metrics-store';
+import { RestartBackoff, type RestartBackoffOptions } from './restart-backoff';
+
+/** What the pool uses of a node:cluster Worker (tests pass a fake). */
+export interface ClusterWorker {
+  readonly id: number;
+  readonly process: { readonly pid?: number | undefined; kill(signal?: NodeJS.Signals | number): boolean };
+  send(message: PrimaryMessage): boolean;
+  isConnected(): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** A worker as the primary sees it. */
+export interface WorkerView {
+  readonly id: number;
+  readonly slot: number;
+  readonly generation: number;
+  readonly pid: number | undefined;
+  readonly state: WorkerState;
+  /** Wall-clock ms of the fork. */
+  readonly startedAt: number;
+  /** Its listeners once up. */
+  readonly listening: { readonly proxy: Address; readonly tls: Address | null } | null;
+}
+
+export interface WorkerPoolOptions {
+  /** WORKERS: the slots 1 … count the pool keeps filled. */
+  readonly count: number;
+  readonly logger: Logger;
+  /** Where every scrape answer and retired worker's final metrics go. */
+  readonly store: MetricsStore;
+  /** A worker is being started again after an unexpected exit (stratum_worker_restarts_total). */
+  readonly onRestart?: () => void;
+  /** Default: node:cluster's fork (same script, argv and environment). */
+  readonly fork?: () => ClusterWorker;
+  readonly backoff?: RestartBackoffOptions;
+  /** How long a new worker may take to listen before it is killed (default 30 s). */
+  readonly startTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+/** How the workers' drains went, summed, when the whole pool shut down. */
+export interface PoolShutdownResult {
+  readonly drained: number;
+  readonly forced: number;
+  /** Every worker exited 0 after reporting, none had to be killed. */
+  readonly ok: boolean;
+}
+
+interface PendingCall {
+  readonly kind: RequestKind;
+  settle(body: unknown): void;
+}
+
+interface Handle {
+  readonly worker: ClusterWorker;
+  readonly id: number;
+  readonly slot: number;
+  readonly generation: number;
+  readonly startedAt: number;
+  state: WorkerState;
+  retiring: RetireMode | null;
+  listening: { proxy: Address; tls: Address | null } | null;
+  retired: RetiredMessage | null;
+  startError: ProxyServiceError | null;
+  exitCode: number | null;
+  /** Exited and its channel read to the end: nothing more will come from it. */
+  gone: boolean;
+  readonly calls: Map<number, PendingCall>;
+  readonly exited: Promise<void>;
+  markExited(): void;
+  /** Settles the promise startWorker() returned. */
+  started?: { resolve(view: WorkerView): void; reject(error: Error): void };
+}
+
+const PROXY_SERVICE_CODES: ReadonlySet<string> = new Set<ProxyServiceErrorCode>(['SRL_ERR_ADDRESS_IN_USE', 'SRL_ERR_START', 'SRL_ERR_SERVICE_STATE']);
+
+/**
+ * The primary's worker processes: forks them into slots 1 … WORKERS, restarts one that exits
+ * unexpectedly (with a per-slot backoff), retires them (drain, or upgrade: replaced by a newer
+ * generation one by one), and carries requests to them (scrape, status, readiness, reload).
+ *
+ * A worker is identified by node:cluster's id (never reused); its slot is the place it holds
+ * and hands to its replacement; its generation says which upgrade started it. The connection
+ * handover will plug into retireWorker(id, 'upgrade') and upgrade().
+ */
+export class WorkerPool {
+  /** The generation new workers are started with; upgrade() moves it on. */
+  generation = 1;
+  /** Workers started again after an unexpected exit. */
+  restarts = 0;
+  private readonly handles = new Map<number, Handle>();
+  private readonly backoffs = new Map<number, RestartBackoff>();
+  private readonly restartTimers = new Map<number, NodeJS.Timeout>();
+  private readonly fork: () => ClusterWorker;
+  private readonly now: () => number;
+  private nextRequestId = 1;
+  /** Restarts only once start() succeeded, and not while shutting down. */
+  private supervising = false;
+  private closing = false;
+  private upgrading = false;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.fork = options.fork ?? ((): ClusterWorker => cluster.fork());
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Fork every slot and wait until each worker listens. When one cannot start, the others are
+   * killed (none has relayed anything yet) and its error is thrown: a port in use reads as it
+   * does for a single process.
+   */
+  async start(): Promise<readonly WorkerView[]> {
+    const slots = Array.from({ length: this.options.count }, (_, i) => i + 1);
+    const results = await Promise.allSettled(slots.map((slot) => this.startWorker(slot)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      this.closing = true;
+      await Promise.all([...this.handles.values()].map((h) => this.kill(h)));
+      throw failed.reason;
+    }
+    this.supervising = true;
+    return this.views();
+  }
+
+  /** Fork a worker into `slot`; resolves once it listens, rejects if it fails or exits first. */
+  startWorker(slot: number, generation = this.generation): Promise<WorkerView> {
+    const worker = this.fork();
+    let markExited!: () => void;
+    const exited = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const handle: Handle = {
+      worker,
+      id: worker.id,
+      slot,
+      generation,
+      startedAt: this.now(),
+      state: 'starting',
+      retiring: null,
+      listening: null,
+      retired: null,
+      startError: null,
+      exitCode: null,
+      gone: false,
+      calls: new Map(),
+      exited,
+      markExited,
+    };
+    this.handles.set(handle.id, handle);
+    this.options.logger.info({ worker_id: handle.id, slot, generation, worker_pid: worker.process.pid }, 'worker started');
+    const promise = new Promise<WorkerView>((resolve, reject) => {
+      handle.started = { resolve, reject };
+    });
+    const startTimeoutMs = this.options.startTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      if (handle.listening !== null || handle.exitCode !== null) return;
+      handle.startError = new ProxyServiceError('SRL_ERR_START', `worker ${handle.id} did not listen within ${startTimeoutMs} ms`);
+      void this.kill(handle);
+    }, startTimeoutMs);
+    timer.unref();
+    void exited.then(() => clearTimeout(timer));
+    worker.on('message', (message) => this.onMessage(handle, message));
+    worker.on('exit', (code, signal) => this.onExit(handle, code, signal));
+    // A send on a channel that just closed (the worker is exiting): its exit follows.
+    worker.on('error', (error) => this.options.logger.warn({ worker_id: handle.id, err: error }, 'worker channel error'));
+    return promise;
+  }
+
+  /**
+   * Tell a worker to leave (`drain`: finish its miners until DRAIN_TIMEOUT_MS; `upgrade`: the
+   * same for now, the handover's hook) and wait until it has exited. Resolves with the result it
+   * reported, or null when it exited without one (killed, crashed). A second call waits for the
+   * same exit.
+   */
+  async retireWorker(id: number, mode: RetireMode): Promise<RetireResult | null> {
+    const handle = this.handles.get(id);
+    if (handle === undefined) return null;
+    if (handle.retiring === null) {
+      handle.retiring = mode;
+      handle.state = 'draining';
+      this.options.logger.info({ worker_id: id, slot: handle.slot, generation: handle.generation, mode }, 'retiring worker');
+      this.send(handle, { v: CLUSTER_PROTOCOL, type: 'retire', mode });
+    }
+    await handle.exited;
+    return handle.retired?.result ?? null;
+  }
+
+  /**
+   * SIGUSR2: replace every worker by one of a new generation, one slot at a time — start the
+   * new one, wait until it listens, then retire the old one with mode `upgrade` (its drain goes
+   * on while the next slot is replaced). A new worker that does not start stops the upgrade and
+   * leaves the remaining old ones running.
+   */
+  async upgrade(): Promise<void> {
+    const logger = this.options.logger;
+    if (this.upgrading || this.closing) {
+      logger.warn({ generation: this.generation }, this.closing ? 'upgrade ignored: shutting down' : 'upgrade ignored: one is under way');
+      return;
+    }
+    this.upgrading = true;
+    try {
+      const generation = ++this.generation;
+      const old = [...this.handles.values()].filter((h) => h.retiring === null && h.generation < generation);
+      logger.info({ generation, workers: old.length }, 'upgrade: replacing the workers one by one');
+      for (const previous of old) {
+        // Gone meanwhile (a crash restarts its slot in the new generation) or shutting down.
+        if (this.closing || !this.handles.has(previous.id) || previous.retiring !== null) continue;
+        try {
+          await this.startWorker(previous.slot, generation);
+        } catch (error) {
+          logger.error({ err: error, slot: previous.slot, generation }, 'upgrade stopped: the new worker did not start; the remaining old workers keep running');
+          return;
+        }
+        void this.retireWorker(previous.id, 'upgrade');
+      }
+      logger.info({ generation }, 'upgrade complete');
+    } finally {
+      this.upgrading = false;
+    }
+  }
+
+  /**
+   * Retire every worker (drain) and wait for them all; one still running after `deadlineMs` is
+   * killed. No restart happens from now on.
+   */
+  async shutdown(deadlineMs: number): Promise<PoolShutdownResult> {
+    this.closing = true;
+    for (const timer of this.restartTimers.values()) clearTimeout(timer);
+    this.restartTimers.clear();
+    let drained = 0;
+    let forced = 0;
+    let ok = true;
+    await Promise.all(
+      [...this.handles.values()].map(async (handle) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), deadlineMs);
+        });
+        const outcome = await Promise.race([this.retireWorker(handle.id, 'drain'), late]);
+        clearTimeout(timer);
+        if (outcome === 'late') {
+          this.options.logger.error({ worker_id: handle.id, worker_pid: handle.worker.process.pid, deadline_ms: deadlineMs }, 'worker did not exit after its drain: killing it');
+          ok = false;
+          await this.kill(handle);
+          return;
+        }
+        if (outcome === null || !outcome.ok || handle.exitCode !== 0) ok = false;
+        drained += outcome?.drained ?? 0;
+        forced += outcome?.forced ?? 0;
+      }),
+    );
+    return { drained, forced, ok };
+  }
+
+  /** A second signal: every worker closes its connections now. */
+  force(): void {
+    for (const handle of this.handles.values()) this.send(handle, { v: CLUSTER_PROTOCOL, type: 'force' });
+  }
+
+  /**
+   * Ask one worker; resolves with its answer, or null when it is gone, fails the request or
+   * does not answer within `timeoutMs`. Scrape answers are stored before this resolves.
+   */
+  call<K extends RequestKind>(id: number, kind: K, timeoutMs: number): Promise<WorkerReplies[K] | null> {
+    const handle = this.handles.get(id);
+    if (handle === undefined || !handle.worker.isConnected()) return Promise.resolve(null);
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        handle.calls.delete(requestId);
+        resolve(null);
+      }, timeoutMs);
+      timer.unref();
+      handle.calls.set(requestId, {
+        kind,
+        settle(body) {
+          clearTimeout(timer);
+          resolve(body as WorkerReplies[K] | null);
+        },
+      });
+      if (!this.send(handle, { v: CLUSTER_PROTOCOL, type: 'request', requestId, kind })) {
+        handle.calls.delete(requestId);
+        clearTimeout(timer);
+        resolve(null);
+      }
+    });
+  }
+
+  /** Ask every worker whose state is in `states` (default all), in parallel. */
+  callAll<K extends RequestKind>(
+    kind: K,
+    timeoutMs: number,
+    states: readonly WorkerState[] = WORKER_STATES,
+  ): Promise<Array<{ view: WorkerView; reply: WorkerReplies[K] | null }>> {
+    const targets = this.views().filter((v) => states.includes(v.state));
+    return Promise.all(targets.map(async (view) => ({ view, reply: await this.call(view.id, kind, timeoutMs) })));
+  }
+
+  /** Every worker alive (forked and not exited), in id order. */
+  views(): WorkerView[] {
+    return [...this.handles.values()].sort((a, b) => a.id - b.id).map((h) => this.view(h));
+  }
+
+  /** Workers per state (stratum_workers{state}). */
+  counts(): Record<WorkerState, number> {
+    const counts: Record<WorkerState, number> = { starting: 0, running: 0, draining: 0 };
+    for (const handle of this.handles.values()) counts[handle.state]++;
+    return counts;
+  }
+
+  /** Worker processes alive (forked, not exited). */
+  get alive(): number {
+    return this.handles.size;
+  }
+
+  /** The label of a worker's process metrics: its slot, so a replacement continues its series. */
+  static processName(slot: number): string {
+    return `worker-${slot}`;
+  }
+
+  private view(h: Handle): WorkerView {
+    return { id: h.id, slot: h.slot, generation: h.generation, pid: h.worker.process.pid, state: h.state, startedAt: h.startedAt, listening: h.listening };
+  }
+
+  private send(handle: Handle, message: PrimaryMessage): boolean {
+    if (!handle.worker.isConnected()) return false;
+    try {
+      return handle.worker.send(message);
+    } catch (error) {
+      this.options.logger.warn({ worker_id: handle.id, err: error, type: message.type }, 'cannot send to worker');
+      return false;
+    }
+  }
+
+  private async kill(handle: Handle): Promise<void> {
+    if (handle.exitCode === null) handle.worker.process.kill('SIGKILL');
+    await handle.exited;
+  }
+
+  private onMessage(handle: Handle, message: unknown): void {
+    // Its last snapshot has joined the retired totals: a straggler must not count twice.
+    if (handle.gone) return;
+    if (!isWorkerMessage(message)) {
+      if (looksLikeClusterMessage(message)) {
+        this.options.logger.warn({ worker_id: handle.id, message_version: (message as { v?: unknown }).v, message_type: (message as { type?: unknown }).type }, 'dropped a worker message this primary does not understand');
+      }
+      return;
+    }
+    switch (message.type) {
+      case 'listening': {
+        handle.listening = { proxy: message.proxy, tls: message.tls };
+        if (handle.retiring === null) handle.state = 'running';
+        this.options.logger.info({ worker_id: handle.id, slot: handle.slot, generation: handle.generation, proxy_address: message.proxy, tls_address: message.tls }, 'worker listening');
+        handle.started?.resolve(this.view(handle));
+        handle.started = undefined;
+        break;
+      }
+      case 'start-failed':
+        handle.startError = new ProxyServiceError(PROXY_SERVICE_CODES.has(message.code) ? (message.code as ProxyServiceErrorCode) : 'SRL_ERR_START', message.message);
+        break;
+      case 'reply': {
+        const call = handle.calls.get(message.requestId);
+        if (message.kind === 'scrape') this.options.store.update(handle.id, WorkerPool.processName(handle.slot), message.body);
+        if (call === undefined) break;
+        handle.calls.delete(message.requestId);
+        call.settle(message.body);
+        break;
+      }
+      case 'reply-failed': {
+        const call = handle.calls.get(message.requestId);
+        this.options.logger.warn({ worker_id: handle.id, kind: message.kind, error: message.error }, 'worker could not answer');
+        if (call === undefined) break;
+        handle.calls.delete(message.requestId);
+        call.settle(null);
+        break;
+      }
+      case 'retired':
+        handle.retired = message;
+        this.options.store.update(handle.id, WorkerPool.processName(handle.slot), message.metrics);
+        break;
+    }
+  }
+
+  private onExit(handle: Handle, code: number | null, signal: string | null): void {
+    handle.exitCode = code ?? -1;
+    // The process can be reported dead before the primary has read what it sent last (its
+    // final metrics): finish once the channel is read to its end (bounded, in case it never says).
+    if (!handle.worker.isConnected()) {
+      this.onGone(handle, code, signal);
+      return;
+    }
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      this.onGone(handle, code, signal);
+    };
+    const timer = setTimeout(finish, 1_000);
+    timer.unref();
+    handle.worker.on('disconnect', finish);
+  }
+
+  private onGone(handle: Handle, code: number | null, signal: string | null): void {
+    const logger = this.options.logger;
+    handle.gone = true;
+    this.handles.delete(handle.id);
+    for (const call of handle.calls.values()) call.settle(null);
+    handle.calls.clear();
+    // What it counted stays counted: its final snapshot after a drain, else its last scrape.
+    this.options.store.retire(handle.id);
+    handle.markExited();
+    const ranForMs = this.now() - handle.startedAt;
+    if (handle.started !== undefined) {
+      const reason = signal !== null ? `killed by ${signal}` : `exited with code ${String(code)}`;
+      handle.started.reject(handle.startError ?? new ProxyServiceError('SRL_ERR_START', `worker ${handle.id} ${reason} before it listened`));
+      handle.started = undefined;
+    }
+    if (handle.retiring !== null || this.closing) {
+      logger.info({ worker_id: handle.id, slot: handle.slot, code, signal, mode: handle.retiring, result: handle.retired?.result ?? null }, 'worker exited');
+      return;
+    }
+    logger.error(
+      { worker_id: handle.id, slot: handle.slot, worker_pid: handle.worker.process.pid, code, signal, ran_for_ms: ranForMs, final_metrics: handle.retired !== null },
+      handle.retired !== null ? 'worker left without being asked' : 'worker exited unexpectedly',
+    );
+    if (!this.supervising) return;
+    // The slot is still held (an upgrade's new worker that failed beside the old one, or an old
+    // one that crashed after its successor listened): nothing to replace.
+    if ([...this.handles.values()].some((h) => h.slot === handle.slot && h.retiring === null)) return;
+    let backoff = this.backoffs.get(handle.slot);
+    if (backoff === undefined) {
+      backoff = new RestartBackoff(this.options.backoff);
+      this.backoffs.set(handle.slot, backoff);
+    }
+    const delayMs = backoff.next(ranForMs);
+    logger.warn({ slot: handle.slot, restart_in_ms: delayMs }, 'restarting worker');
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(handle.slot);
+      if (this.closing) return;
+      this.restarts++;
+      this.options.onRestart?.();
+      this.startWorker(handle.slot).catch((error: unknown) => logger.error({ err: error, slot: handle.slot }, 'restarted worker did not start'));
+    }, delayMs);
+    // The HTTP server keeps the primary alive; a pending restart alone must not.
+    timer.unref();
+    this.restartTimers.set(handle.slot, timer);
+  }
+}
