@@ -467,30 +467,28 @@ export class ProxyServer {
   }
 
   private readonly onConnection = (socket: net.Socket): void => {
-    if (!this.accepting) {
-      this.reject(socket, 'draining');
-      return;
-    }
-    // Sockets still in admission hold descriptors too: they count against the limit.
-    if (this.open.size + this.gate.pending >= this.maxConnections) {
-      this.reject(socket, 'max_connections');
-      return;
-    }
+    if (this.refusedAtAccept(socket)) return;
     if (this.openDoor) this.relay(socket, this.gate.admitDirect(socket));
     else this.gate.admit(socket, null);
   };
 
   private readonly onTlsConnection = (socket: net.Socket): void => {
+    if (!this.refusedAtAccept(socket)) this.gate.admit(socket, this.tlsContext);
+  };
+
+  /** Draining, or full: refused before anything else is spent on the socket. */
+  private refusedAtAccept(socket: net.Socket): boolean {
     if (!this.accepting) {
       this.reject(socket, 'draining');
-      return;
+      return true;
     }
+    // Sockets still in admission hold descriptors too: they count against the limit.
     if (this.open.size + this.gate.pending >= this.maxConnections) {
       this.reject(socket, 'max_connections');
-      return;
+      return true;
     }
-    this.gate.admit(socket, this.tlsContext);
-  };
+    return false;
+  }
 
   private readonly onAdmitted = (admitted: AdmittedConnection): void => {
     if (!this.accepting) {

@@ -74,6 +74,13 @@ export class ConnectionLogger {
         log.info({ remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
         return;
       }
+      case 'connection.adopted': {
+        // Handed over from another worker process (an upgrade): the same miner, no new connection.
+        const log = connectionLogger(this.logger, event.connectionId);
+        this.open.set(event.connectionId, { log, remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
+        log.debug({ remote_address: event.remoteAddress, pool: event.poolName }, 'connection adopted from another worker');
+        return;
+      }
       case 'stratum.notification':
         if (event.method === 'client.reconnect' && event.direction === 'pool_to_miner') this.logReconnect(event.connectionId, event.params);
         return;
