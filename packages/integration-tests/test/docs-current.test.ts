@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import * as config from '@stratum-relay/config';
-import { createMetrics } from '@stratum-relay/metrics';
+import { createClusterMetrics, createMetrics } from '@stratum-relay/metrics';
 
 // The docs are part of the product: a renamed option or metric must break the build.
 const ROOT = join(__dirname, '..', '..', '..');
@@ -13,9 +13,11 @@ const { renderTable, withTable } = require(join(ROOT, 'scripts', 'config-table.j
   withTable(readme: string, table: string): string;
 };
 
+/** Every family a relay exports, plus the primary's own with WORKERS > 1. */
 async function exportedStratumMetrics(): Promise<string[]> {
   const registry = new Registry();
   createMetrics(registry, { collectDefault: false });
+  createClusterMetrics(registry, { collectDefault: false });
   const text = await registry.metrics();
   return [...text.matchAll(/^# TYPE (stratum_\w+) /gm)].map((m) => m[1] as string);
 }
