@@ -85,6 +85,7 @@ export interface StratumMetrics {
   readonly poolPriority: Gauge<'pool_host'>;
   readonly poolMiners: Gauge<'pool_host'>;
   readonly poolFailoversTotal: Counter<'pool_host'>;
+  readonly poolDisconnectsTotal: Counter<'pool_host'>;
   readonly failbacksTotal: Counter;
   readonly lateAnswersTotal: Counter<ClientLabels>;
   readonly submitsLostTotal: Counter<ClientLabels>;
@@ -356,6 +357,12 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     poolFailoversTotal: new Counter({
       name: 'stratum_pool_failovers_total',
       help: 'Miner connections that went on to the next pool because this one failed before answering.',
+      labelNames: ['pool_host'],
+      registers,
+    }),
+    poolDisconnectsTotal: new Counter({
+      name: 'stratum_pool_disconnects_total',
+      help: 'Established miner sessions the pool ended (its FIN or a reset); each closes its miner, who reconnects to a pool that is up.',
       labelNames: ['pool_host'],
       registers,
     }),

@@ -41,6 +41,7 @@ const EXPECTED: Record<string, [string, string[]]> = {
   stratum_connect_latency_seconds: ['histogram', ['pool_host']],
   stratum_pool_probe_seconds: ['histogram', ['pool_host']],
   stratum_pool_probe_failures_total: ['counter', ['pool_host', 'reason']],
+  stratum_pool_disconnects_total: ['counter', ['pool_host']],
   stratum_request_response_seconds: ['histogram', ['method']],
   stratum_share_difficulty: ['histogram', []],
 };

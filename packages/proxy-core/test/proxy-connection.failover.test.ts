@@ -84,6 +84,16 @@ describe('failover inside the miner connection', () => {
     expect(proxy.upstreams.pools[0]?.health.up).not.toBe(false);
   });
 
+  it('goes on to the next pool when the first pool’s host name does not resolve', async () => {
+    const backup = await startPool(cleanup, answering);
+    // .invalid never resolves (RFC 2606); this machine answers that at once.
+    const { port, recorder } = await proxyOver([spec(3333, { name: 'nowhere', host: 'pool.does-not-exist.invalid' }), spec(backup.port)]);
+    const miner = await connectMiner(cleanup, port);
+    miner.socket.write(SUBSCRIBE);
+    await waitUntil(() => miner.capture.text().includes('"id":1'), 'the answer from the backup');
+    expect(recorder.ofType('upstream.connect_failed')[0]).toMatchObject({ poolName: 'nowhere', reason: 'dns', failover: true });
+  });
+
   it('closes the miner with upstream_failed only when every pool failed', async () => {
     const a = await closedPort();
     const b = await closedPort();

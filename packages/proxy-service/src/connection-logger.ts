@@ -116,7 +116,11 @@ export class ConnectionLogger {
             reason: event.reason,
             ...(event.error !== undefined ? { error: event.error } : {}),
           },
-          event.reason === 'failback' ? 'connection closed to move the miner back to a higher-priority pool' : 'connection closed',
+          event.reason === 'failback'
+            ? 'connection closed to move the miner back to a higher-priority pool'
+            : event.side === 'pool'
+              ? 'connection closed by the pool: the miner reconnects to a pool that is up'
+              : 'connection closed',
         );
         return;
       }

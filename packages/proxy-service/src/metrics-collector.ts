@@ -551,6 +551,7 @@ export class MetricsCollector {
   private onClosed(e: ConnectionClosedEvent): void {
     (this.closes.get(`${e.side}/${e.reason}`) ?? this.metrics.connectionClosesTotal.labels({ side: e.side, reason: e.reason })).inc();
     if (e.reason === 'failback') this.metrics.failbacksTotal.inc();
+    if (e.side === 'pool' && typeof e.poolName === 'string') this.metrics.poolDisconnectsTotal.inc({ pool_host: e.poolName });
     const pool = typeof e.poolName === 'string' ? e.poolName : NO_POOL_LABEL;
     const cells = this.cellsOfPool(pool);
     cells.duration.observe(msToSeconds(e.durationMs));
