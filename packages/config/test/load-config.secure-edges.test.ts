@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,20 @@ function problemsOf(input: LoadConfigInput): readonly string[] {
 
 const withHost = { POOL_HOST: 'h' };
 /** Root reads any file whatever its mode, so a permission test means nothing there. */
-const itUnlessRoot = process.getuid?.() === 0 ? it.skip : it;
+/**
+ * The problems loadConfig reports for `env`, as an unprivileged user would see them. Root reads
+ * any file whatever its mode, so as root the check runs in a child process as `nobody`, against
+ * the built config package (CI builds before it tests).
+ */
+function problemsAsUser(env: Record<string, string>): readonly string[] {
+  if (process.getuid?.() !== 0) return problemsOf({ argv: [], env });
+  const script = `
+    const { loadConfig } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
+    try { loadConfig({ argv: [], env: JSON.parse(process.argv[1]) }); process.stdout.write('[]'); }
+    catch (e) { process.stdout.write(JSON.stringify(e.problems ?? [String(e)])); }`;
+  const out = execFileSync(process.execPath, ['-e', script, JSON.stringify(env)], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  return JSON.parse(out) as string[];
+}
 
 describe('CIDR lists (ALLOW_FROM, PROXY_PROTOCOL_FROM)', () => {
   it('default to none: everyone may connect, any source may send a PROXY header', () => {
@@ -202,10 +216,12 @@ describe('files named by the config', () => {
     expect(problemsOf({ argv: [], env: { ...withHost, [env]: sub } })).toEqual([`${env}: ${JSON.stringify(sub)} is a directory, not a file`]);
   });
 
-  itUnlessRoot.each(FILE_OPTIONS)('%s must be readable', (env) => {
+  it.each(FILE_OPTIONS)('%s must be readable', (env) => {
     const locked = writeText(`locked-${env}`, 'x');
     chmodSync(locked, 0o000);
-    expect(problemsOf({ argv: [], env: { ...withHost, [env]: locked } })).toEqual([`${env}: ${JSON.stringify(locked)} cannot be read: permission denied`]);
+    // The directory must be searchable for the unprivileged reader; the file alone is locked.
+    chmodSync(dir, 0o755);
+    expect(problemsAsUser({ ...withHost, [env]: locked })).toEqual([`${env}: ${JSON.stringify(locked)} cannot be read: permission denied`]);
   });
 
   it('are checked even when a higher source overrides them', () => {
