@@ -22,10 +22,11 @@ function hasTaskset() {
 }
 
 const children = new Set();
-/** Start a node script, pinned to `cpu` when pinning is available. */
+/** Start a node script, pinned to `cpu` when pinning is available (no `cpu`: not pinned). */
 function start(script, argv, { env = {}, cpu } = {}) {
-  const cmd = PIN ? 'taskset' : process.execPath;
-  const full = PIN ? ['-c', String(cpu), process.execPath, script, ...argv] : [script, ...argv];
+  const pin = PIN && cpu !== undefined;
+  const cmd = pin ? 'taskset' : process.execPath;
+  const full = pin ? ['-c', String(cpu), process.execPath, script, ...argv] : [script, ...argv];
   const child = spawn(cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -63,6 +64,28 @@ function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+/** Resident memory of a process in KiB (VmRSS), NaN once it is gone. */
+function rssKiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+/** Open file descriptors of a process (entries of /proc/<pid>/fd), NaN once it is gone. */
+function openFds(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+}
+/** The soft open-files limit of a process (this one by default). */
+function maxOpenFiles(pid = 'self') {
+  const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  return m ? Number(m[1]) : Infinity;
 }
 function freePort() {
   return new Promise((resolve) => {
@@ -119,4 +142,4 @@ async function startRelay(poolPort, env = {}) {
   return { port, metricsPort, pid: child.pid, child, stop: () => stop(child) };
 }
 
-module.exports = { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy, startRelay, children };
+module.exports = { PIN, start, jsonLines, stop, cpuSeconds, rssKiB, openFds, maxOpenFiles, freePort, waitHealthy, startRelay, PROXY_BIN, children };
