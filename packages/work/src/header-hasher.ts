@@ -4,21 +4,20 @@ import { foldBranch } from './merkle';
 import type { StratumJob } from './notify-params';
 import { prepareJob } from './prepared-job';
 import { sha256d } from './sha256';
-import { SHA256_IV, compress } from './sha256-midstate';
+import { SHA256_IV, compress, compressDigest } from './sha256-compress';
 
 /**
  * For miners: everything except the nonce is computed once per (job, extranonce2, ntime,
  * version); each nonce then costs two SHA-256 block compressions in JS with no allocation
- * (see sha256-midstate.ts for why this beats node:crypto here).
+ * (node:crypto cannot resume from a midstate and costs more per call than both compressions).
  */
 export class HeaderHasher {
   /** The 80-byte header; bytes 76..79 hold the nonce last passed to hash()/hashInto(). */
   readonly header: Buffer;
-  // Hot-loop state, allocated once. w1: header tail block; w2: first digest block.
-  private readonly midstate = new Uint32Array(8);
-  private readonly state = new Uint32Array(8);
-  private readonly w1 = new Uint32Array(64);
-  private readonly w2 = new Uint32Array(64);
+  // Hot-loop state, allocated once. w1: the header's second block (bytes 64..79 and padding).
+  private readonly midstate = new Int32Array(8);
+  private readonly state = new Int32Array(8);
+  private readonly w1 = new Int32Array(16);
 
   /**
    * @param ntime 8 hex BE; defaults to the job's ntime.
@@ -48,17 +47,14 @@ export class HeaderHasher {
 
     // Midstate: the first 64 header bytes never change with the nonce.
     const w = this.w1;
-    for (let i = 0; i < 16; i++) w[i] = header.readUInt32BE(i * 4);
+    for (let i = 0; i < 16; i++) w[i] = header.readInt32BE(i * 4);
     this.midstate.set(SHA256_IV);
     compress(this.midstate, w);
     // Second block: header bytes 64..79, then SHA-256 padding for an 80-byte (640-bit) message.
     w.fill(0);
-    for (let i = 0; i < 4; i++) w[i] = header.readUInt32BE(64 + i * 4);
-    w[4] = 0x80000000;
+    for (let i = 0; i < 4; i++) w[i] = header.readInt32BE(64 + i * 4);
+    w[4] = 0x80000000 | 0;
     w[15] = 640;
-    // Second hash: the 32-byte digest, then padding for a 256-bit message.
-    this.w2[8] = 0x80000000;
-    this.w2[15] = 256;
   }
 
   /** sha256d of the header with this nonce (coerced to an unsigned 32-bit integer), as a new Buffer. */
@@ -77,11 +73,8 @@ export class HeaderHasher {
     const s = this.state;
     s.set(this.midstate);
     compress(s, w1);
-    const w2 = this.w2;
-    for (let i = 0; i < 8; i++) w2[i] = s[i]!;
-    s.set(SHA256_IV);
-    compress(s, w2);
-    for (let i = 0; i < 8; i++) out.writeUInt32BE(s[i]!, offset + i * 4);
+    compressDigest(s);
+    for (let i = 0; i < 8; i++) out.writeInt32BE(s[i]!, offset + i * 4);
     return out;
   }
 

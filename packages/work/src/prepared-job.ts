@@ -1,7 +1,7 @@
 import { BadJobError, WorkError } from './errors';
 import { hexToBuffer, hexToBufferOfBytes, hexToU32 } from './hex';
 import type { StratumJob } from './notify-params';
-import { SHA256_IV, compress } from './sha256-midstate';
+import { Sha256Hasher } from './sha256-hasher';
 import { nbitsToTarget, targetToWords } from './target';
 
 /** The parts of a job every share of it shares, decoded once. Internal. */
@@ -17,13 +17,13 @@ export interface PreparedJob {
   /** networkTarget as words: the per-share block check compares these, no BigInt (hashAtMostTarget). */
   readonly networkTargetWords: Uint32Array;
   /** ShareAuditor: SHA-256 state after coinb1's complete 64-byte blocks (the same for every share of the job). */
-  readonly coinb1Midstate: Uint32Array;
+  readonly coinb1Midstate: Int32Array;
   /** ShareAuditor: the bytes of coinb1 after those blocks (< 64; a view into coinb1). */
   readonly coinb1Tail: Buffer;
   /** ShareAuditor: the branch hashes as big-endian words, 8 per hash (the second half of each merkle pair block). */
-  readonly branchWords: Uint32Array;
+  readonly branchWords: Int32Array;
   /** ShareAuditor: the header's prevhash bytes as big-endian words (header words 1..8). */
-  readonly prevhashWords: Uint32Array;
+  readonly prevhashWords: Int32Array;
   /** The strings this was decoded from, to notice a job object mutated after caching. */
   readonly src: { coinb1: string; coinb2: string; branch: string[]; version: string; prevhash: string; nbits: string };
 }
@@ -41,22 +41,11 @@ function stillValid(p: PreparedJob, job: StratumJob): boolean {
   return true;
 }
 
-/** SHA-256 state after compressing `data[0..end)` (`end` a multiple of 64). */
-function midstateOf(data: Buffer, end: number): Uint32Array {
-  const state = Uint32Array.from(SHA256_IV);
-  const w = new Uint32Array(64);
-  for (let off = 0; off < end; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = data.readUInt32BE(off + i * 4);
-    compress(state, w);
-  }
-  return state;
-}
-
 /** 32-byte hashes as consecutive big-endian words, 8 per hash. */
-function beWords(hashes: readonly Buffer[]): Uint32Array {
-  const out = new Uint32Array(hashes.length * 8);
+function beWords(hashes: readonly Buffer[]): Int32Array {
+  const out = new Int32Array(hashes.length * 8);
   hashes.forEach((h, n) => {
-    for (let i = 0; i < 8; i++) out[n * 8 + i] = h.readUInt32BE(i * 4);
+    for (let i = 0; i < 8; i++) out[n * 8 + i] = h.readInt32BE(i * 4);
   });
   return out;
 }
@@ -72,7 +61,7 @@ function decode(job: StratumJob): PreparedJob {
     const full = coinb1.length - (coinb1.length % 64);
     return {
       coinb1,
-      coinb1Midstate: midstateOf(coinb1, full),
+      coinb1Midstate: new Sha256Hasher().update(coinb1, 0, full).midstate(),
       coinb1Tail: coinb1.subarray(full),
       branchWords: beWords(branch),
       prevhashWords: beWords([prevhash]),

@@ -1,7 +1,8 @@
 import { BadShareError } from './errors';
 import type { StratumJob } from './notify-params';
 import { prepareJob } from './prepared-job';
-import { SHA256_IV, compress, compressExpanded, expandSchedule } from './sha256-midstate';
+import { SHA256_IV, compress, compressDigest, compressPad64 } from './sha256-compress';
+import { readBlockWords } from './sha256-hasher';
 import { difficultyOfWords, wordsAtMostTarget } from './target';
 import { applyVersionRolling } from './version-rolling';
 
@@ -53,26 +54,20 @@ function hexToU32OrMinus1(s: string, minDigits: number): number {
 
 const bswap32 = (x: number): number => ((x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 
-// SHA-256 padding of a 64-byte message (a merkle pair) is a whole block that never changes:
-// its schedule is expanded once here and only read per hash.
-const PAD64_SCHEDULE = new Uint32Array(64);
-PAD64_SCHEDULE[0] = 0x80000000;
-PAD64_SCHEDULE[15] = 512;
-expandSchedule(PAD64_SCHEDULE);
-
 /**
  * The share audit without allocation: the same coinbase → sha256d → merkle fold → header →
- * sha256d → difficulty as evaluateShare, computed with the JS SHA-256 compression on scratch
- * memory owned by the auditor (one auditor per process is enough: audit() is synchronous).
- * node:crypto would allocate a Buffer per hash (~10 per share, plus the coinbase and header),
- * and each call costs more than the block compressions it saves. Jobs are prepared once (the
- * cache evaluateShare uses), including the SHA-256 midstate of coinb1's complete 64-byte blocks.
+ * sha256d → difficulty as evaluateShare, computed with the generated JS SHA-256 compressions
+ * (sha256-compress.ts) on scratch memory owned by the auditor (one auditor per process is
+ * enough: audit() is synchronous). node:crypto costs ~0.4 µs per call however small the input,
+ * and a share with a 12-deep merkle branch takes 26 hashes (42 block compressions): its call
+ * overhead alone would exceed the whole JS audit. Jobs are prepared once (the cache
+ * evaluateShare uses), including the SHA-256 midstate of coinb1's complete 64-byte blocks.
  */
 export class ShareAuditor {
   // HOT PATH scratch, allocated once (the coinbase buffer grows to the largest coinbase seen).
   private coinbase = new Uint8Array(256);
-  private readonly w = new Uint32Array(64);
-  private readonly state = new Uint32Array(8);
+  private readonly w = new Int32Array(16);
+  private readonly state = new Int32Array(8);
   private readonly hashLe = new Uint32Array(8);
   private readonly result: ShareAudit = { difficulty: 0, meetsNetworkTarget: false };
 
@@ -138,16 +133,14 @@ export class ShareAuditor {
     const w = this.w;
     s.set(p.coinb1Midstate);
     for (let b = 0; b < end; b += 64) {
-      for (let i = 0; i < 16; i++) {
-        const o = b + i * 4;
-        w[i] = (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
-      }
+      readBlockWords(buf, b, w);
       compress(s, w);
     }
-    this.secondHash();
+    compressDigest(s);
 
-    // Merkle fold: each pair block is (node so far | branch hash); a digest's big-endian words
-    // are already the next block's words, so no bytes are produced.
+    // Merkle fold: each pair block is (node so far | branch hash), then the constant padding
+    // block of a 64-byte message; a digest's big-endian words are already the next block's
+    // words, so no bytes are produced.
     const branch = p.branchWords;
     for (let n = 0; n < branch.length; n += 8) {
       for (let i = 0; i < 8; i++) {
@@ -156,8 +149,8 @@ export class ShareAuditor {
       }
       s.set(SHA256_IV);
       compress(s, w);
-      compressExpanded(s, PAD64_SCHEDULE);
-      this.secondHash();
+      compressPad64(s);
+      compressDigest(s);
     }
 
     // Header: version LE | prevhash | merkle root | ntime LE | nbits LE | nonce LE, read as BE words.
@@ -172,11 +165,11 @@ export class ShareAuditor {
     w[1] = bswap32(ntimeValue);
     w[2] = bswap32(p.nbits);
     w[3] = bswap32(nonceValue);
-    w[4] = 0x80000000;
+    w[4] = 0x80000000 | 0;
     for (let i = 5; i < 15; i++) w[i] = 0;
     w[15] = 640;
     compress(s, w);
-    this.secondHash();
+    compressDigest(s);
 
     // The hash's bytes are the state words big-endian; difficulty reads them as LE words.
     const le = this.hashLe;
@@ -185,17 +178,5 @@ export class ShareAuditor {
     r.difficulty = difficultyOfWords(le);
     r.meetsNetworkTarget = wordsAtMostTarget(le, p.networkTargetWords);
     return r;
-  }
-
-  /** state := SHA-256 of the 32-byte digest in state (the outer hash of sha256d). */
-  private secondHash(): void {
-    const s = this.state;
-    const w = this.w;
-    for (let i = 0; i < 8; i++) w[i] = s[i]!;
-    w[8] = 0x80000000;
-    for (let i = 9; i < 15; i++) w[i] = 0;
-    w[15] = 256;
-    s.set(SHA256_IV);
-    compress(s, w);
   }
 }
