@@ -18,6 +18,9 @@ export type {
   LineStateExport,
   AccountRewriteExport,
 } from './handover/connection-export';
+/** Handing connections between processes: stop a socket received over IPC from reading before it is relayed. */
+export { holdReceivedSocket } from './handover/socket-reading';
+export type { Unread } from './handover/socket-reading';
 export { ProxyEventBus } from './event-bus';
 export { UpstreamPools, UpstreamPool } from './upstream/upstream-pools';
 export type { PoolState, AccountRewriteCounts } from './upstream/upstream-pools';

@@ -83,3 +83,18 @@ export function flushed(socket: net.Socket): Promise<void> {
     socket.write(EMPTY, done);
   });
 }
+
+/**
+ * Stops a socket that just arrived over IPC (`process.on('message', (msg, socket) => …)`) from
+ * reading. Node builds a received `net.Socket` reading at once (its constructor calls `read(0)`),
+ * so a process that only passes the socket on (a cluster primary between two workers) or holds it
+ * until the other socket of its connection arrives would take the peer's bytes off the
+ * descriptor, and they would never reach the process that relays it. Called synchronously in the
+ * 'message' listener, nothing can have been read yet (Node delivers the message on the same
+ * nextTick queue that built the socket, before the event loop polls): the returned bytes are
+ * then empty. Null when the socket has no descriptor this module can stop.
+ */
+export function holdReceivedSocket(socket: net.Socket): Unread | null {
+  if (!canStopReading(socket)) return null;
+  return stopReading(socket);
+}
