@@ -13,6 +13,7 @@ import cluster from 'node:cluster';
 import { ConfigError, helpText, loadConfig, wantsHelp, type Config } from '@stratum-relay/config';
 import { createLogger, type Logger } from '@stratum-relay/logger';
 import { configErrorText, EXIT_CODES, shutdownExitCode, signalExitCode, startErrorLine } from './cli';
+import { connectionIdBase } from './cluster/connection-id-base';
 import { ClusterPrimary } from './cluster/primary';
 import { resolveWorkerCount } from './cluster/worker-count';
 import { WorkerRuntime, type PrimaryChannel } from './cluster/worker-runtime';
@@ -129,6 +130,12 @@ function runSingle(config: Config): void {
       () => undefined,
     );
   });
+  // SIGUSR2 upgrades in place only with WORKERS > 1 (a worker hands its miners to its
+  // successor); one process has nobody to hand them to. Its default action would kill the relay
+  // without a drain: ignore it and say how to upgrade instead.
+  process.on('SIGUSR2', () => {
+    logger.warn({ signal: 'SIGUSR2' }, 'SIGUSR2 ignored: upgrading in place needs WORKERS > 1; with one process, upgrade by restarting (SIGTERM drains)');
+  });
   disarmSigusr1(logger);
   exitOnStartFailure(started, logger);
 }
@@ -157,8 +164,8 @@ function runPrimary(config: Config, workers: number): void {
       () => undefined,
     );
   });
-  // The hook of the upgrade without dropping miners: for now the workers are replaced one by
-  // one (new one listening before the old one drains); the connection handover plugs in here.
+  // Upgrade in place: every worker is replaced by one forked from the code on disk, one slot at
+  // a time, and hands its established plain-TCP connections over to it (no miner is closed).
   process.on('SIGUSR2', () => {
     started.then(
       () => void primary.upgrade(),
@@ -177,7 +184,8 @@ function runPrimary(config: Config, workers: number): void {
 function runWorker(config: Config): void {
   const workerId = cluster.worker?.id ?? 0;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child({ worker_id: workerId });
-  const service = new ProxyService({ config, logger, version: VERSION, http: false });
+  // Each worker its own range of connection ids: a connection keeps its id when an upgrade hands it over.
+  const service = new ProxyService({ config, logger, version: VERSION, http: false, connectionIdBase: connectionIdBase(workerId) });
   // A forked worker's `process` is its IPC channel to the primary (send, connected, 'message').
   const runtime = new WorkerRuntime({ service, logger, loadConfig: reloadConfig, channel: process as unknown as PrimaryChannel });
   fatalOnUncaught(logger);

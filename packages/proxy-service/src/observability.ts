@@ -24,6 +24,11 @@ export interface Observability {
   close(): Promise<void>;
   /** The metrics, for counters the service moves itself (config reloads). */
   readonly metrics: StratumMetrics;
+  /**
+   * The collector, for a connection handed to another process (an upgrade): its state moves
+   * with it. Optional so that test doubles of the service need none.
+   */
+  readonly collector?: MetricsCollector;
 }
 
 export interface ObservabilityOptions {
@@ -125,6 +130,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
   let closed = false;
   return {
     metrics,
+    collector,
     markClosing() {
       closing = true;
     },

@@ -6,6 +6,7 @@ import { ConnectionLogger } from './connection-logger';
 import { buildEdgeSettings, effectiveMaxConnections, kernelSomaxconn, openFilesLimit, type EdgeSettings } from './edge-settings';
 import { ProxyServiceError } from './errors';
 import type { Readiness } from './http-server';
+import type { MetricsCollector } from './metrics-collector';
 import { startObservability, type Observability, type ObservabilityOptions } from './observability';
 import { VERSION } from './version';
 
@@ -23,6 +24,12 @@ export interface ProxyServiceOptions {
    * several (WORKERS): the primary serves them from what the worker reports over IPC.
    */
   readonly http?: boolean;
+  /**
+   * Connection ids of this process start above this (ProxyServerOptions.connectionIdBase). A
+   * worker of several gets its own range, so that a connection keeps a unique id when it is
+   * handed to another worker (an upgrade). Default: ids from 1.
+   */
+  readonly connectionIdBase?: number;
 }
 
 /** The outcome of a SIGHUP reload. */
@@ -92,6 +99,11 @@ export class ProxyService {
     return this.observability?.metrics.registry;
   }
 
+  /** The metrics collector once start() has created it (a handover moves a connection's state with it). */
+  get collector(): MetricsCollector | undefined {
+    return this.observability?.collector;
+  }
+
   /** What /readyz answers for this process (not ready before start() has set observability up). */
   readiness(): Readiness {
     return this.observability?.readiness() ?? { ready: false, reason: `the service is ${this.state}` };
@@ -150,6 +162,7 @@ export class ProxyService {
       upstreamConnectTimeoutMs: config.upstreamConnectTimeoutMs,
       maxLineBytes: config.maxLineBytes,
       preConnectBufferBytes: config.preConnectBufferBytes,
+      ...(this.options.connectionIdBase !== undefined ? { connectionIdBase: this.options.connectionIdBase } : {}),
     });
     this.server = server;
     // Attached before listen() so even the first connection gets its "opened" line.
@@ -283,6 +296,17 @@ export class ProxyService {
   rejectReload(errors: readonly string[]): void {
     this.observability?.metrics.configReloadsTotal.inc({ result: 'failure' });
     this.options.logger.error({ errors }, 'config reload rejected: the running config stays');
+  }
+
+  /**
+   * The first step of an upgrade's retirement (WORKERS > 1): readiness turns 503 and the listeners
+   * close (the successor listens on the same ports), while every open connection relays on until
+   * it is handed over or drained by shutdown(). Does nothing unless running.
+   */
+  async stopAccepting(): Promise<void> {
+    if (this.state !== 'running' || this.server === undefined) return;
+    this.observability?.markClosing();
+    await this.server.stopAccepting();
   }
 
   /**

@@ -146,7 +146,8 @@ describe('WorkerPool', () => {
       [1, 2, 'running'],
       [2, 2, 'running'],
     ]);
-    expect(old1!.received).toContainEqual({ v: 1, type: 'retire', mode: 'upgrade' });
+    // With a handover plan: the old worker hands its connections to its successor.
+    expect(old1!.received).toContainEqual({ v: 1, type: 'retire', mode: 'upgrade', handover: { handoverId: 1, successor: t.forked[2]!.id } });
     const order = t.lines.filter((l) => l.msg === 'worker listening' || l.msg === 'retiring worker').map((l) => `${String(l.msg)} ${String(l.worker_id)}`);
     expect(order).toEqual([
       `worker listening ${old1!.id}`,

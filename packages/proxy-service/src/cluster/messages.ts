@@ -8,10 +8,29 @@
  * acting on it. Change a message's meaning only together with CLUSTER_PROTOCOL.
  *
  * primary → worker: `request` (answered by one `reply` or `reply-failed` with the same
- * requestId), `retire`, `force`.
- * worker → primary: `listening`, `start-failed`, `reply`, `reply-failed`, `retired`.
+ * requestId), `retire`, `force`; in an upgrade's handover `adopt` (to the successor) and
+ * `handover-outcome` (to the retiring worker).
+ * worker → primary: `listening`, `start-failed`, `reply`, `reply-failed`, `retired`; in an
+ * upgrade's handover `handover` and `handover-done` (from the retiring worker) and
+ * `adopt-result` (from the successor).
+ *
+ * The handover of one connection (upgrade, SIGUSR2), each arrow one message, the two sockets as
+ * the handles of their own messages (Node passes one handle per message):
+ *
+ *   retiring worker ──handover{miner, state}+miner socket──► primary ──adopt{miner, state}+miner socket──► successor
+ *                   ──handover{pool}+pool socket──────────►         ──adopt{pool}+pool socket───────────►
+ *                   ◄──handover-outcome{adopted|returned|lost}──    ◄──adopt-result{adopted|refused|closed}──
+ *
+ * Every process that receives a socket stops it from reading at once (holdReceivedSocket): only
+ * the process that relays a connection ever reads it. The retiring worker sends with
+ * `keepOpen`, so until the outcome it still holds both sockets: `returned` (the successor never
+ * had both, or refused them untouched) resumes the relay there; `adopted` and `lost` close its
+ * copies (a copy closed is a descriptor closed, not a FIN: the connection lives on wherever
+ * another copy is, and ends when the last one goes).
  */
 import type { FamilySnapshot } from '@stratum-relay/metrics';
+import type { ConnectionExport, HandoverRefusal } from '@stratum-relay/proxy-core';
+import type { CollectorConnectionExport } from '../connection-state';
 import type { Readiness } from '../http-server';
 
 export const CLUSTER_PROTOCOL = 1;
@@ -26,9 +45,11 @@ export interface Address {
  * How a worker leaves.
  * - drain: stop accepting (the other workers take the new miners), let open connections finish
  *   until DRAIN_TIMEOUT_MS, close the rest, report, exit. SIGTERM/SIGINT to the primary.
- * - upgrade: replaced by a worker of a newer generation (SIGUSR2). For now the same as drain;
- *   this is where the connection handover will export each connection's state to the
- *   successor instead of waiting for its miner to leave.
+ * - upgrade: replaced by a worker of a newer generation (SIGUSR2). With a `handover` plan it
+ *   stops accepting, hands every plain-TCP connection that relays to the successor (through the
+ *   primary), reports `handover-done`, then drains what it kept (TLS, not relaying yet,
+ *   half-closed, …) as `drain` does. Without one (a primary that predates the handover) it is the
+ *   same as drain.
  */
 export type RetireMode = 'drain' | 'upgrade';
 export const RETIRE_MODES: readonly RetireMode[] = ['drain', 'upgrade'];
@@ -82,11 +103,21 @@ export interface RequestMessage {
   readonly kind: RequestKind;
 }
 
+/** Who takes a retiring worker's connections, under which id the messages of that handover go. */
+export interface HandoverPlan {
+  /** Unique for the life of the primary; every message of this handover carries it. */
+  readonly handoverId: number;
+  /** node:cluster id of the successor (for the logs: the primary routes the messages). */
+  readonly successor: number;
+}
+
 /** Leave as `mode` says; further retire messages are ignored. */
 export interface RetireMessage {
   readonly v: V;
   readonly type: 'retire';
   readonly mode: RetireMode;
+  /** mode `upgrade` only: hand the connections over first. */
+  readonly handover?: HandoverPlan;
 }
 
 /** A second signal to the primary: close every connection now instead of waiting for the drain. */
@@ -95,7 +126,49 @@ export interface ForceMessage {
   readonly type: 'force';
 }
 
-export type PrimaryMessage = RequestMessage | RetireMessage | ForceMessage;
+/** Which socket of a connection a handover message carries as its handle. */
+export type HandoverPart = 'miner' | 'pool';
+
+/**
+ * One socket of a handed-over connection, the message's handle. The `miner` part comes first and
+ * carries the states; the `pool` part follows. `state` holds the pool's spec (its password when
+ * the pool rewrites accounts): never log it.
+ */
+export type HandoverPayload =
+  | {
+      readonly handoverId: number;
+      readonly connectionId: number;
+      readonly part: 'miner';
+      readonly state: ConnectionExport;
+      /** The collector's state of the connection (null when the collector did not know it). */
+      readonly collector: CollectorConnectionExport | null;
+    }
+  | { readonly handoverId: number; readonly connectionId: number; readonly part: 'pool' };
+
+/** A socket for the successor to adopt (forwarded `handover`), the message's handle. */
+export type AdoptMessage = { readonly v: V; readonly type: 'adopt' } & HandoverPayload;
+
+/**
+ * What became of a connection the retiring worker sent:
+ * - adopted: the successor relays it; close your copies.
+ * - returned: the successor never had both sockets, or refused them untouched; relay it again.
+ * - lost: the successor may have had it and is gone (or never answered); close your copies. The
+ *   connection ends when its last copy closes, or lives on where one still relays it.
+ */
+export type HandoverOutcome = 'adopted' | 'returned' | 'lost';
+export const HANDOVER_OUTCOMES: readonly HandoverOutcome[] = ['adopted', 'returned', 'lost'];
+
+export interface HandoverOutcomeMessage {
+  readonly v: V;
+  readonly type: 'handover-outcome';
+  readonly handoverId: number;
+  readonly connectionId: number;
+  readonly outcome: HandoverOutcome;
+  /** Why, for the logs: adopted, refused, closed, successor_gone, send_failed, timeout, … */
+  readonly reason: string;
+}
+
+export type PrimaryMessage = RequestMessage | RetireMessage | ForceMessage | AdoptMessage | HandoverOutcomeMessage;
 
 // worker → primary
 
@@ -142,7 +215,67 @@ export interface RetiredMessage {
   readonly metrics: MetricsSnapshot;
 }
 
-export type WorkerMessage = ListeningMessage | StartFailedMessage | ReplyMessage | ReplyFailedMessage | RetiredMessage;
+/** One socket of a connection handed over by a retiring worker, the message's handle. */
+export type HandoverMessage = { readonly v: V; readonly type: 'handover' } & HandoverPayload;
+
+/**
+ * The successor's answer for one connection, once it had both sockets (or gave up waiting for one):
+ * - adopted: it relays the connection.
+ * - refused: it could not adopt it and touched nothing (no byte read or written): the retiring
+ *   worker may relay it again.
+ * - closed: it closed its copies without relaying (a socket missing, bytes it should not have read).
+ */
+export type AdoptResult = 'adopted' | 'refused' | 'closed';
+export const ADOPT_RESULTS: readonly AdoptResult[] = ['adopted', 'refused', 'closed'];
+
+export interface AdoptResultMessage {
+  readonly v: V;
+  readonly type: 'adopt-result';
+  readonly handoverId: number;
+  readonly connectionId: number;
+  readonly result: AdoptResult;
+  /** Why it was not adopted (an error code or a reason), null when it was. */
+  readonly error: string | null;
+  /**
+   * Adopted: how long the connection was not read, from its pause in the retiring worker to its
+   * adoption here (wall clock, ms). What a share sent just then waited on top of its round trip.
+   */
+  readonly pausedMs: number | null;
+}
+
+/** How a retiring worker's handover went, connection by connection, summed. */
+export interface HandoverSummary {
+  /** Relayed by the successor now. */
+  readonly adopted: number;
+  /** Sent, came back, relayed here again (drained with the kept ones). */
+  readonly returned: number;
+  /** Sent, then closed here without a word from the successor (see HandoverOutcome). */
+  readonly lost: number;
+  /** Not sent, relayed here until they close or DRAIN_TIMEOUT_MS. */
+  readonly kept: number;
+  readonly keptByReason: Partial<Record<HandoverRefusal, number>>;
+  /** Closed on their own while the handover ran. */
+  readonly closed: number;
+  readonly durationMs: number;
+}
+
+/** The retiring worker handed over what it could and drains the rest now (it reports `retired` when it leaves). */
+export interface HandoverDoneMessage {
+  readonly v: V;
+  readonly type: 'handover-done';
+  readonly handoverId: number;
+  readonly summary: HandoverSummary;
+}
+
+export type WorkerMessage =
+  | ListeningMessage
+  | StartFailedMessage
+  | ReplyMessage
+  | ReplyFailedMessage
+  | RetiredMessage
+  | HandoverMessage
+  | AdoptResultMessage
+  | HandoverDoneMessage;
 
 // Hand-written guards (style: per-message checks are small type guards, not schema parses). The
 // peer is our own code; these catch a version skew or a stray message, not an attacker.
@@ -163,6 +296,21 @@ function isRetireMode(value: unknown): value is RetireMode {
   return typeof value === 'string' && (RETIRE_MODES as readonly string[]).includes(value);
 }
 
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isHandoverPlan(value: unknown): value is HandoverPlan {
+  return isRecord(value) && isCount(value.handoverId) && isCount(value.successor);
+}
+
+/** The envelope of a handover or adopt message; the states themselves are checked where they are used (checkConnectionExport, importConnection). */
+function isHandoverPayload(value: Record<string, unknown>): boolean {
+  if (!isCount(value.handoverId) || !isCount(value.connectionId)) return false;
+  if (value.part === 'pool') return true;
+  return value.part === 'miner' && isRecord(value.state) && (value.collector === null || isRecord(value.collector));
+}
+
 function isSnapshot(value: unknown): value is MetricsSnapshot {
   return isRecord(value) && typeof value.seq === 'number' && Array.isArray(value.families);
 }
@@ -174,9 +322,19 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     case 'request':
       return typeof value.requestId === 'number' && isRequestKind(value.kind);
     case 'retire':
-      return isRetireMode(value.mode);
+      return isRetireMode(value.mode) && (value.handover === undefined || (value.mode === 'upgrade' && isHandoverPlan(value.handover)));
     case 'force':
       return true;
+    case 'adopt':
+      return isHandoverPayload(value);
+    case 'handover-outcome':
+      return (
+        isCount(value.handoverId) &&
+        isCount(value.connectionId) &&
+        typeof value.outcome === 'string' &&
+        (HANDOVER_OUTCOMES as readonly string[]).includes(value.outcome) &&
+        typeof value.reason === 'string'
+      );
     default:
       return false;
   }
@@ -196,6 +354,19 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
       return typeof value.requestId === 'number' && isRequestKind(value.kind) && typeof value.error === 'string';
     case 'retired':
       return isRetireMode(value.mode) && isRecord(value.result) && isSnapshot(value.metrics);
+    case 'handover':
+      return isHandoverPayload(value);
+    case 'adopt-result':
+      return (
+        isCount(value.handoverId) &&
+        isCount(value.connectionId) &&
+        typeof value.result === 'string' &&
+        (ADOPT_RESULTS as readonly string[]).includes(value.result) &&
+        (value.error === null || typeof value.error === 'string') &&
+        (value.pausedMs === null || typeof value.pausedMs === 'number')
+      );
+    case 'handover-done':
+      return isCount(value.handoverId) && isRecord(value.summary);
     default:
       return false;
   }

@@ -51,7 +51,7 @@ export interface ClusterReloadResult {
  * /metrics merged over the workers (and what retired workers counted), /status merged,
  * /readyz (a worker is ready and the primary is not draining), /healthz (a worker is alive) —
  * and the workers' lives: fork, restart after a crash, drain on SIGTERM, reload on SIGHUP,
- * replace one by one on SIGUSR2.
+ * replace one by one on SIGUSR2, handing their connections over (handover-relay.ts).
  */
 export class ClusterPrimary {
   readonly pool: WorkerPool;
@@ -227,7 +227,11 @@ export class ClusterPrimary {
     return { ok: true, ...result };
   }
 
-  /** SIGUSR2: replace the workers one by one (WorkerPool.upgrade); the connection handover plugs in there. */
+  /**
+   * SIGUSR2: replace the workers one by one with workers forked from the code on disk
+   * (WorkerPool.upgrade); each retiring worker hands its plain-TCP connections to its successor
+   * through this process, so no established miner is closed.
+   */
   upgrade(): Promise<void> {
     this.options.logger.info({ signal: 'SIGUSR2' }, 'upgrade requested');
     if (this.state !== 'running') {

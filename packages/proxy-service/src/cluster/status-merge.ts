@@ -37,7 +37,7 @@ export interface MergedPool extends StatusPool {
   readonly workers: ReadonlyArray<{ workerId: number; state: StatusPool['state']; since: string | null; miners: number }>;
 }
 
-/** A connection of one worker, with that worker's id (connection ids are per worker). */
+/** A connection of one worker, with the id of the worker relaying it now (an upgrade moves it, under the same connection id). */
 export type MergedConnection = StatusConnection & { readonly workerId: number };
 
 export interface ClusterStatusBody {
@@ -97,6 +97,9 @@ export function mergeStatus(input: ClusterStatusInput): ClusterStatusBody {
       maxConnections: limits ?? null,
       listeners: doc?.listeners ?? null,
       reload: doc?.reload ?? null,
+      // A retiring worker (worker-runtime.ts RetiringStatus): its handover's progress, and the
+      // connections it kept and drains until they close or DRAIN_TIMEOUT_MS.
+      retiring: doc?.retiring ?? null,
     });
 
     for (const pool of arrayOf<StatusPool>(doc?.pools)) {

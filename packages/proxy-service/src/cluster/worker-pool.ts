@@ -1,12 +1,15 @@
 import cluster from 'node:cluster';
+import type * as net from 'node:net';
 import type { Logger } from '@stratum-relay/logger';
 import { WORKER_STATES, type WorkerState } from '@stratum-relay/metrics';
 import { ProxyServiceError, type ProxyServiceErrorCode } from '../errors';
+import { HandoverRelay } from './handover-relay';
 import {
   CLUSTER_PROTOCOL,
   isWorkerMessage,
   looksLikeClusterMessage,
   type Address,
+  type HandoverSummary,
   type PrimaryMessage,
   type RequestKind,
   type RetiredMessage,
@@ -21,9 +24,11 @@ import { RestartBackoff, type RestartBackoffOptions } from './restart-backoff';
 export interface ClusterWorker {
   readonly id: number;
   readonly process: { readonly pid?: number | undefined; kill(signal?: NodeJS.Signals | number): boolean };
-  send(message: PrimaryMessage): boolean;
+  /** `handle`: a socket passed on in an upgrade's handover. */
+  send(message: PrimaryMessage, handle?: net.Socket, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
   isConnected(): boolean;
-  on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** `handle`: a socket handed over by a retiring worker. */
+  on(event: 'message', listener: (message: unknown, handle?: unknown) => void): unknown;
   on(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -55,6 +60,11 @@ export interface WorkerPoolOptions {
   readonly backoff?: RestartBackoffOptions;
   /** How long a new worker may take to listen before it is killed (default 30 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * How long an upgrade waits for a retiring worker to hand its connections over before it
+   * replaces the next slot anyway (default 120 s; each connection is bounded on its own too).
+   */
+  readonly handoverTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -79,6 +89,8 @@ interface Handle {
   readonly startedAt: number;
   state: WorkerState;
   retiring: RetireMode | null;
+  /** The handover this worker retires with (an upgrade). */
+  handoverId: number | null;
   listening: { proxy: Address; tls: Address | null } | null;
   retired: RetiredMessage | null;
   startError: ProxyServiceError | null;
@@ -100,8 +112,8 @@ const PROXY_SERVICE_CODES: ReadonlySet<string> = new Set<ProxyServiceErrorCode>(
  * generation one by one), and carries requests to them (scrape, status, readiness, reload).
  *
  * A worker is identified by node:cluster's id (never reused); its slot is the place it holds
- * and hands to its replacement; its generation says which upgrade started it. The connection
- * handover will plug into retireWorker(id, 'upgrade') and upgrade().
+ * and hands to its replacement; its generation says which upgrade started it. In an upgrade the
+ * retiring worker hands its connections to its replacement through the primary (HandoverRelay).
  */
 export class WorkerPool {
   /** The generation new workers are started with; upgrade() moves it on. */
@@ -118,10 +130,32 @@ export class WorkerPool {
   private supervising = false;
   private closing = false;
   private upgrading = false;
+  private nextHandoverId = 1;
+  private readonly relay: HandoverRelay;
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.fork = options.fork ?? ((): ClusterWorker => cluster.fork());
     this.now = options.now ?? Date.now;
+    this.relay = new HandoverRelay({
+      logger: options.logger,
+      peers: {
+        send: (workerId, message, socket, callback) => {
+          const handle = this.handles.get(workerId);
+          if (handle === undefined || handle.gone || !handle.worker.isConnected()) return false;
+          try {
+            // keepOpen: Node would otherwise close the copy here only once the receiver
+            // acknowledged it — or never, if the receiver dies first (its queue is not flushed):
+            // a miner nobody relays and nobody closes. The relay closes its copies itself.
+            if (socket === undefined) handle.worker.send(message);
+            else handle.worker.send(message, socket, { keepOpen: true }, callback);
+            return true;
+          } catch (error) {
+            this.options.logger.warn({ worker_id: workerId, err: error, type: message.type }, 'cannot send to worker');
+            return false;
+          }
+        },
+      },
+    });
   }
 
   /**
@@ -157,6 +191,7 @@ export class WorkerPool {
       startedAt: this.now(),
       state: 'starting',
       retiring: null,
+      handoverId: null,
       listening: null,
       retired: null,
       startError: null,
@@ -179,7 +214,7 @@ export class WorkerPool {
     }, startTimeoutMs);
     timer.unref();
     void exited.then(() => clearTimeout(timer));
-    worker.on('message', (message) => this.onMessage(handle, message));
+    worker.on('message', (message, socket) => this.onMessage(handle, message, socket));
     worker.on('exit', (code, signal) => this.onExit(handle, code, signal));
     // A send on a channel that just closed (the worker is exiting): its exit follows.
     worker.on('error', (error) => this.options.logger.warn({ worker_id: handle.id, err: error }, 'worker channel error'));
@@ -187,29 +222,55 @@ export class WorkerPool {
   }
 
   /**
-   * Tell a worker to leave (`drain`: finish its miners until DRAIN_TIMEOUT_MS; `upgrade`: the
-   * same for now, the handover's hook) and wait until it has exited. Resolves with the result it
-   * reported, or null when it exited without one (killed, crashed). A second call waits for the
-   * same exit.
+   * Tell a worker to leave (`drain`: finish its miners until DRAIN_TIMEOUT_MS; `upgrade` with a
+   * `successor`: hand its connections over to that worker first, then drain what it kept) and
+   * wait until it has exited. Resolves with the result it reported, or null when it exited
+   * without one (killed, crashed). A second call waits for the same exit.
    */
-  async retireWorker(id: number, mode: RetireMode): Promise<RetireResult | null> {
+  async retireWorker(id: number, mode: RetireMode, successor?: number): Promise<RetireResult | null> {
     const handle = this.handles.get(id);
     if (handle === undefined) return null;
     if (handle.retiring === null) {
       handle.retiring = mode;
       handle.state = 'draining';
-      this.options.logger.info({ worker_id: id, slot: handle.slot, generation: handle.generation, mode }, 'retiring worker');
-      this.send(handle, { v: CLUSTER_PROTOCOL, type: 'retire', mode });
+      let handover: { handoverId: number; successor: number } | undefined;
+      if (mode === 'upgrade' && successor !== undefined && this.handles.has(successor)) {
+        handover = { handoverId: this.nextHandoverId++, successor };
+        handle.handoverId = handover.handoverId;
+        this.relay.begin(handover.handoverId, id, successor);
+      }
+      this.options.logger.info({ worker_id: id, slot: handle.slot, generation: handle.generation, mode, successor: successor ?? null }, 'retiring worker');
+      this.send(handle, { v: CLUSTER_PROTOCOL, type: 'retire', mode, ...(handover !== undefined ? { handover } : {}) });
     }
     await handle.exited;
     return handle.retired?.result ?? null;
   }
 
   /**
+   * Resolves once worker `id` has handed its connections over (its `handover-done`), exited, or
+   * `handoverTimeoutMs` passed: the summary, or null without one.
+   */
+  private async handoverOf(id: number): Promise<HandoverSummary | null> {
+    const handle = this.handles.get(id);
+    if (handle === undefined || handle.handoverId === null) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.options.handoverTimeoutMs ?? 120_000);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.relay.whenDone(handle.handoverId), handle.exited.then(() => null), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
    * SIGUSR2: replace every worker by one of a new generation, one slot at a time — start the
-   * new one, wait until it listens, then retire the old one with mode `upgrade` (its drain goes
-   * on while the next slot is replaced). A new worker that does not start stops the upgrade and
-   * leaves the remaining old ones running.
+   * new one, wait until it listens, then retire the old one with mode `upgrade`: it hands its
+   * connections over to the new one, and once it has (its `handover-done`) the next slot is
+   * replaced while it drains what it kept. A new worker that does not start stops the upgrade
+   * and leaves the remaining old ones running.
    */
   async upgrade(): Promise<void> {
     const logger = this.options.logger;
@@ -225,13 +286,16 @@ export class WorkerPool {
       for (const previous of old) {
         // Gone meanwhile (a crash restarts its slot in the new generation) or shutting down.
         if (this.closing || !this.handles.has(previous.id) || previous.retiring !== null) continue;
+        let successor: WorkerView;
         try {
-          await this.startWorker(previous.slot, generation);
+          successor = await this.startWorker(previous.slot, generation);
         } catch (error) {
           logger.error({ err: error, slot: previous.slot, generation }, 'upgrade stopped: the new worker did not start; the remaining old workers keep running');
           return;
         }
-        void this.retireWorker(previous.id, 'upgrade');
+        void this.retireWorker(previous.id, 'upgrade', successor.id);
+        // One handover at a time: the next slot's miners keep relaying undisturbed meanwhile.
+        await this.handoverOf(previous.id);
       }
       logger.info({ generation }, 'upgrade complete');
     } finally {
@@ -357,7 +421,14 @@ export class WorkerPool {
     await handle.exited;
   }
 
-  private onMessage(handle: Handle, message: unknown): void {
+  private onMessage(handle: Handle, message: unknown, socket: unknown): void {
+    if (isWorkerMessage(message) && message.type === 'handover' && !handle.gone) {
+      // Synchronously: the socket must stop reading before the event loop polls it.
+      this.relay.onHandover(handle.id, message, socket);
+      return;
+    }
+    // A socket that goes nowhere: close the copy here (the connection lives on where another copy is).
+    if (typeof socket === 'object' && socket !== null && typeof (socket as { destroy?: unknown }).destroy === 'function') (socket as { destroy(): void }).destroy();
     // Its last snapshot has joined the retired totals: a straggler must not count twice.
     if (handle.gone) return;
     if (!isWorkerMessage(message)) {
@@ -398,11 +469,21 @@ export class WorkerPool {
         handle.retired = message;
         this.options.store.update(handle.id, WorkerPool.processName(handle.slot), message.metrics);
         break;
+      case 'handover':
+        break; // handled above
+      case 'adopt-result':
+        this.relay.onAdoptResult(handle.id, message);
+        break;
+      case 'handover-done':
+        this.relay.onDone(handle.id, message.handoverId, message.summary);
+        break;
     }
   }
 
   private onExit(handle: Handle, code: number | null, signal: string | null): void {
     handle.exitCode = code ?? -1;
+    // At once, not when its channel is read to the end: miners whose sockets it held wait on this.
+    this.relay.workerGone(handle.id);
     // The process can be reported dead before the primary has read what it sent last (its
     // final metrics): finish once the channel is read to its end (bounded, in case it never says).
     if (!handle.worker.isConnected()) {

@@ -1,3 +1,4 @@
+import type * as net from 'node:net';
 import type { Config } from '@stratum-relay/config';
 import { ConfigError } from '@stratum-relay/config';
 import type { Logger } from '@stratum-relay/logger';
@@ -5,10 +6,14 @@ import { snapshotRegistry } from '@stratum-relay/metrics';
 import { EXIT_CODES } from '../cli';
 import { ProxyServiceError } from '../errors';
 import type { ProxyService, ShutdownResult } from '../service';
+import { HandoverReceiver } from './handover-receiver';
+import { HandoverSender, type HandoverProgress } from './handover-sender';
 import {
   CLUSTER_PROTOCOL,
   isPrimaryMessage,
   looksLikeClusterMessage,
+  type HandoverPlan,
+  type HandoverSummary,
   type MetricsSnapshot,
   type RequestKind,
   type RetireMode,
@@ -18,9 +23,21 @@ import {
 
 /** The IPC channel to the primary: `process` in a cluster worker. */
 export interface PrimaryChannel {
-  send(message: WorkerMessage, callback?: (error: Error | null) => void): boolean;
-  on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** `handle`: a socket handed over (an upgrade), sent with `keepOpen`. */
+  send(message: WorkerMessage, handle?: net.Socket, options?: { keepOpen?: boolean }, callback?: (error: Error | null) => void): boolean;
+  /** `handle`: a socket to adopt, with an `adopt` message. */
+  on(event: 'message', listener: (message: unknown, handle?: unknown) => void): unknown;
   readonly connected: boolean;
+}
+
+/** A retiring worker on /status: how far its handover is, and what it still relays. */
+export interface RetiringStatus {
+  readonly mode: RetireMode;
+  /** handing_over: connections are moving to the successor; draining: what was kept relays on until it closes or DRAIN_TIMEOUT_MS. */
+  readonly phase: 'handing_over' | 'draining';
+  /** Connections this worker still relays. */
+  readonly connections: number;
+  readonly handover: HandoverProgress | null;
 }
 
 export interface WorkerRuntimeOptions {
@@ -52,10 +69,23 @@ export class WorkerRuntime {
   /** Scrapes one at a time, so each snapshot is at least as new as the one before. */
   private scrapes: Promise<unknown> = Promise.resolve();
   private readonly exit: (code: number) => void;
+  /** How this worker leaves, once told to. */
+  private retireMode: RetireMode | null = null;
+  private phase: RetiringStatus['phase'] = 'draining';
+  /** This worker's handover to its successor (it retires in an upgrade). */
+  private sender: HandoverSender | null = null;
+  /** Connections handed to this worker by its predecessor. */
+  private readonly receiver: HandoverReceiver;
 
   constructor(private readonly options: WorkerRuntimeOptions) {
     this.exit = options.exit ?? ((code) => process.exit(code));
-    options.channel.on('message', (message) => this.onMessage(message));
+    this.receiver = new HandoverReceiver({
+      server: () => options.service.proxyServer,
+      collector: () => options.service.collector,
+      send: (message) => this.send(message),
+      logger: options.logger,
+    });
+    options.channel.on('message', (message, handle) => this.onMessage(message, handle));
   }
 
   /** Start the service; tell the primary it listens, or why it cannot (then exit). */
@@ -80,26 +110,42 @@ export class WorkerRuntime {
   }
 
   /**
-   * Leave: drain (service.shutdown), send the final metrics, exit 0 (1 when the drain failed).
-   * Idempotent: later calls return the same promise; `force()` cuts the drain short.
+   * Leave: with a handover plan (an upgrade), stop accepting and hand every connection that can
+   * move to the successor first; then drain (service.shutdown), send the final metrics, exit 0
+   * (1 when the drain failed). Idempotent: later calls return the same promise; `force()` cuts
+   * the handover and the drain short.
    */
-  retire(mode: RetireMode): Promise<void> {
+  retire(mode: RetireMode, handover?: HandoverPlan): Promise<void> {
     if (this.retiring !== undefined) return this.retiring;
-    this.retiring = this.runRetire(mode);
+    this.retireMode = mode;
+    this.retiring = this.runRetire(mode, handover);
     return this.retiring;
   }
 
   /** Close every connection now (a second signal to the primary). */
   force(): void {
     this.forced = true;
+    this.sender?.stop();
     if (this.retiring === undefined) void this.retire('drain');
     else if (this.draining) void this.options.service.shutdown('force');
   }
 
-  private async runRetire(mode: RetireMode): Promise<void> {
+  /** What /status says of this worker's retirement; null while it is not retiring. */
+  retiringStatus(): RetiringStatus | null {
+    if (this.retireMode === null) return null;
+    return {
+      mode: this.retireMode,
+      phase: this.phase,
+      connections: this.options.service.proxyServer?.connectionCount ?? 0,
+      handover: this.sender?.progress() ?? null,
+    };
+  }
+
+  private async runRetire(mode: RetireMode, handover: HandoverPlan | undefined): Promise<void> {
     const { service, logger } = this.options;
     // A retire before the listeners are up waits for them (the service cannot stop halfway).
     await this.started?.catch(() => undefined);
+    if (handover !== undefined && !this.forced) await this.handOver(handover);
     let result: ShutdownResult;
     try {
       const drain = service.shutdown(mode);
@@ -125,22 +171,60 @@ export class WorkerRuntime {
     );
   }
 
-  private onMessage(message: unknown): void {
+  /**
+   * Upgrade: readiness 503 and the listeners closed (the successor listens on the same ports),
+   * then every connection that can move goes to the successor; the primary hears how it went.
+   */
+  private async handOver(plan: HandoverPlan): Promise<void> {
+    const { service, logger, channel } = this.options;
+    const server = service.proxyServer;
+    if (server === undefined) return;
+    this.phase = 'handing_over';
+    await service.stopAccepting();
+    logger.info({ handover_id: plan.handoverId, successor: plan.successor, connections: server.connectionCount }, 'handing connections over to the successor');
+    const sender = new HandoverSender({ server, collector: service.collector, channel, logger, plan });
+    this.sender = sender;
+    if (this.forced) sender.stop();
+    let summary: HandoverSummary;
+    try {
+      summary = await sender.run();
+    } catch (error) {
+      // Whatever went wrong, the worker still drains and leaves: what it holds relays on here.
+      logger.error({ err: error }, 'handover failed: draining what is left');
+      summary = { ...sender.progress(), closed: 0, durationMs: 0 };
+    }
+    this.send({ v: CLUSTER_PROTOCOL, type: 'handover-done', handoverId: plan.handoverId, summary });
+    logger.info({ handover_id: plan.handoverId, successor: plan.successor, ...summary }, 'handover done: draining what was kept');
+    this.phase = 'draining';
+  }
+
+  private onMessage(message: unknown, handle: unknown): void {
     if (!isPrimaryMessage(message)) {
+      // A socket nobody here will relay: close this process's copy (the connection lives on
+      // wherever another copy is).
+      destroyHandle(handle);
       if (looksLikeClusterMessage(message)) {
         this.options.logger.warn({ message_version: (message as { v?: unknown }).v, message_type: (message as { type?: unknown }).type }, 'dropped a primary message this worker does not understand');
       }
       return;
     }
+    if (message.type !== 'adopt') destroyHandle(handle);
     switch (message.type) {
       case 'request':
         this.answer(message.requestId, message.kind);
         break;
       case 'retire':
-        void this.retire(message.mode);
+        void this.retire(message.mode, message.handover);
         break;
       case 'force':
         this.force();
+        break;
+      case 'adopt':
+        // Synchronously: the socket must stop reading before the event loop polls it.
+        this.receiver.onAdopt(message, handle);
+        break;
+      case 'handover-outcome':
+        this.sender?.onOutcome(message);
         break;
     }
   }
@@ -159,7 +243,7 @@ export class WorkerRuntime {
       case 'scrape':
         return this.snapshot();
       case 'status':
-        return { readiness: service.readiness(), status: service.statusDocument() ?? {} };
+        return { readiness: service.readiness(), status: { ...(service.statusDocument() ?? {}), retiring: this.retiringStatus() } };
       case 'readiness':
         return service.readiness();
       case 'reload':
@@ -210,9 +294,13 @@ export class WorkerRuntime {
       return;
     }
     try {
-      this.options.channel.send(message, () => after());
+      this.options.channel.send(message, undefined, undefined, () => after());
     } catch {
       after();
     }
   }
+}
+
+function destroyHandle(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null && typeof (handle as { destroy?: unknown }).destroy === 'function') (handle as { destroy(): void }).destroy();
 }
