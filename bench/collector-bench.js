@@ -5,7 +5,10 @@ const { parseArgs } = require('./lib/args');
 // neither sockets nor JSON.parse are measured. Needs the build (`npx tsc -b`).
 //
 //   node bench/collector-bench.js [--rounds 5] [--connections 200] [--submits 50] [--seconds 1]
-//                                 [--root <repo>] [--dump audit|noaudit]
+//                                 [--merkle-depth 3] [--sample 0.01] [--variants noaudit,audit,rejected,sample]
+//                                 [--root <repo>] [--dump audit|noaudit|rejected|sample]
+//   node bench/collector-bench.js --child <variant> --passes <n>   # 3 warm-up passes + n, no output:
+//                                 # for instruction counts (callgrind, --passes 2 minus --passes 0)
 //
 // Stream, per pass: every connection opens, upstream connects, subscribes (answer: extranonce1
 // f8002c90, extranonce2 size 4), authorizes its own worker, gets mining.set_difficulty and a
@@ -16,13 +19,18 @@ const { parseArgs } = require('./lib/args');
 // goes with every line, as the relay emits one per chunk.
 //
 // Each (variant, round) runs in a fresh node process (no shared JIT state): warm-up passes, then
-// timed passes for `--seconds`; the median pass is reported. Variants: audit on / audit off.
-// `--root` measures another checkout's build (e.g. a copy of the tree before a change) with the
-// same stream. `--dump` prints the /metrics text after one pass instead (deterministic: all
-// clocks come from the events), to diff the exposition of two builds.
+// timed passes for `--seconds`; the median pass is reported. Variants, by SHARE_AUDIT: audit
+// (all), noaudit (off), rejected (rejected:<--sample>), sample (sample:<--sample>); the sample is
+// drawn from a seeded PRNG, so every variant is deterministic. `--root` measures another
+// checkout's build (e.g. a copy of the tree before a change) with the same stream: give it
+// `--variants noaudit,audit` when that build has no audit modes. `--dump` prints the /metrics
+// text after one pass instead (deterministic: all clocks come from the events), to diff the
+// exposition of two builds. `--merkle-depth` sets the notify's branch (3 by default, as the
+// first runs; mainnet is 10-13).
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { notifyLine, subscribeAnswer, submitLine, answerLine } = require('./lib/fixtures');
+const fixtures = require('./lib/fixtures');
+const { notifyLine, subscribeAnswer, submitLine, answerLine } = fixtures;
 
 const args = parseArgs(process.argv.slice(2));
 const ROOT = path.resolve(args.root ?? path.join(__dirname, '..'));
@@ -32,7 +40,15 @@ const SUBMITS = Number(args.submits ?? 50);
 const SECONDS = Number(args.seconds ?? 1);
 const NOTIFY_EVERY = 20;
 const REJECT_EVERY = 25;
-const VARIANTS = { audit: true, noaudit: false };
+const SAMPLE = Number(args.sample ?? 0.01);
+const VARIANTS = { audit: true, noaudit: false, rejected: { mode: 'rejected', fraction: SAMPLE }, sample: { mode: 'sample', fraction: SAMPLE } };
+const RUN = String(args.variants ?? 'noaudit,audit,rejected,sample').split(',');
+for (const v of RUN) if (!(v in VARIANTS)) throw new Error(`--variants: one of ${Object.keys(VARIANTS).join(', ')}`);
+// A fixtures module without depths takes no third argument: only its one depth can be asked for.
+const MERKLE_DEPTH = typeof fixtures.merkleDepth === 'function' ? fixtures.merkleDepth(args['merkle-depth']) : 3;
+if (typeof fixtures.merkleDepth !== 'function' && args['merkle-depth'] !== undefined && Number(args['merkle-depth']) !== 3) {
+  throw new Error('--merkle-depth: bench/lib/fixtures.js here builds 3-deep notifies only');
+}
 
 
 // ---------------------------------------------------------------------------------------------
@@ -61,7 +77,7 @@ function buildEvents() {
     const worker = `farm.rig${c}`;
     conns.push({ id: c, worker, nextId: 3, answers: 0, jobId: (jobSeq++).toString(16) });
     events.push({ type: 'connection.opened', connectionId: c, t, remoteAddress: '10.0.0.1', remotePort: 40000 + c, wallTime: 1_700_000_000_000 });
-    events.push({ type: 'upstream.connected', connectionId: c, t, poolHost: 'pool.bench', poolPort: 3333, latencyMs: 0.8 });
+    events.push({ type: 'upstream.connected', connectionId: c, t, poolName: 'pool.bench', poolHost: 'pool.bench', poolPort: 3333, poolPriority: 0, attempt: 0, latencyMs: 0.8 });
     line(c, 'miner_to_pool', '{"id":1,"method":"mining.subscribe","params":["cgminer/4.12.0"]}\n');
     t += 0.4;
     line(c, 'pool_to_miner', subscribeAnswer(1));
@@ -70,7 +86,7 @@ function buildEvents() {
     line(c, 'pool_to_miner', '{"id":2,"result":true,"error":null}\n');
     // Low enough that some shares of a random hash pass: both audit verdicts occur.
     line(c, 'pool_to_miner', '{"id":null,"method":"mining.set_difficulty","params":[1e-10]}\n');
-    line(c, 'pool_to_miner', notifyLine(conns[c - 1].jobId, true));
+    line(c, 'pool_to_miner', notifyLine(conns[c - 1].jobId, true, MERKLE_DEPTH));
   }
   let pairs = 0;
   let n = 0;
@@ -87,7 +103,7 @@ function buildEvents() {
       pairs++;
       if (++conn.answers % NOTIFY_EVERY === 0) {
         conn.jobId = (jobSeq++).toString(16);
-        line(conn.id, 'pool_to_miner', notifyLine(conn.jobId, false));
+        line(conn.id, 'pool_to_miner', notifyLine(conn.jobId, false, MERKLE_DEPTH));
       }
     }
   }
@@ -113,6 +129,8 @@ function makeCollector(audit) {
     maxClientIds: 500,
     submitTimeoutMs: 30_000,
     shareAudit: audit,
+    // The sample's draws, seeded: a sampling variant's passes and dumps are reproducible.
+    random: require(path.join(ROOT, 'packages/prng/dist/index.js')).mulberry32(0x5eed),
     // No sweeper runs here (the collector is not attached), so this clock is never read.
     now: () => 0,
     wallNow: () => 1_700_000_000_000,
@@ -129,6 +147,12 @@ function child(variant) {
   const pass = () => {
     for (let i = 0; i < events.length; i++) collector.handle(events[i]);
   };
+  if (args.passes !== undefined) {
+    // For instruction counts (callgrind): a fixed amount of work, no clocks, no output.
+    for (let i = 0; i < 3 + Number(args.passes); i++) pass();
+    if (collector.internalErrors !== 0) throw new Error(`${variant}: ${collector.internalErrors} internal errors`);
+    return;
+  }
   const warmEnd = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 0.3e9));
   do pass();
   while (process.hrtime.bigint() < warmEnd);
@@ -173,29 +197,30 @@ function dump(variant) {
 // Parent: fresh process per (variant, round), alternating order; median per variant.
 
 function parent() {
-  const results = { audit: [], noaudit: [] };
-  const forward = ['--rounds', ROUNDS, '--connections', CONNECTIONS, '--submits', SUBMITS, '--seconds', SECONDS, '--root', ROOT].map(String);
+  const results = Object.fromEntries(RUN.map((v) => [v, []]));
+  const forward = ['--rounds', ROUNDS, '--connections', CONNECTIONS, '--submits', SUBMITS, '--seconds', SECONDS, '--root', ROOT, '--sample', SAMPLE, '--merkle-depth', MERKLE_DEPTH].map(String);
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? ['audit', 'noaudit'] : ['noaudit', 'audit'];
+    const order = r % 2 === 0 ? RUN : RUN.slice().reverse();
     for (const v of order) {
       const out = execFileSync(process.execPath, [path.join(__dirname, 'collector-bench.js'), '--child', v, ...forward], { encoding: 'utf8' });
       results[v].push(JSON.parse(out.trim().split('\n').pop()));
     }
   }
   const med = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
-  const first = results.audit[0];
+  const first = results[RUN[0]][0];
   console.log(
     `Collector benchmark: ${first.events.toLocaleString('en-US')} events per pass, ${CONNECTIONS} connections, ` +
-      `${first.pairs.toLocaleString('en-US')} submit+answer pairs; ${ROUNDS} rounds x ${SECONDS} s, median; node ${process.version}`,
+      `${first.pairs.toLocaleString('en-US')} submit+answer pairs, ${MERKLE_DEPTH}-deep merkle branch; ${ROUNDS} rounds x ${SECONDS} s, median; node ${process.version}`,
   );
   console.log(`root: ${ROOT}\n`);
-  console.log('| share audit | ns/event | µs per submit+answer | ns/event min-max |');
+  const label = { noaudit: 'off', audit: 'all', rejected: `rejected:${SAMPLE}`, sample: `sample:${SAMPLE}` };
+  console.log('| SHARE_AUDIT | ns/event | µs per submit+answer | ns/event min-max |');
   console.log('|-------------|---------:|---------------------:|-----------------:|');
-  for (const v of ['noaudit', 'audit']) {
+  for (const v of RUN) {
     const ns = results[v].map((x) => x.nsPerEvent);
     const us = results[v].map((x) => x.usPerPair);
     console.log(
-      `| ${(v === 'audit' ? 'on' : 'off').padEnd(11)} | ${med(ns).toFixed(0).padStart(8)} | ${med(us).toFixed(2).padStart(20)} | ` +
+      `| ${label[v].padEnd(11)} | ${med(ns).toFixed(0).padStart(8)} | ${med(us).toFixed(2).padStart(20)} | ` +
         `${`${Math.min(...ns).toFixed(0)}-${Math.max(...ns).toFixed(0)}`.padStart(16)} |`,
     );
   }

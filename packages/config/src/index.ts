@@ -1,5 +1,7 @@
 export { configSchema, LOG_LEVELS, LOG_FORMATS } from './schema';
 export type { Config, ConfigKey } from './schema';
+export { DEFAULT_REJECTED_SAMPLE } from './share-audit';
+export type { ShareAuditSetting } from './share-audit';
 export { OPTIONS, CONFIG_FILE_FLAG, CONFIG_FILE_ENV, optionSources } from './options';
 export type { OptionMeta, OptionKind } from './options';
 export { loadConfig, wantsHelp } from './load-config';

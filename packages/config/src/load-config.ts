@@ -181,7 +181,7 @@ function readArgv(argv: readonly string[], problems: string[]): { source: Source
 
     // --no-share-audit: the usual spelling of a false boolean flag.
     const negated = name.startsWith('--no-') ? FLAGS.get(`--${name.slice(5)}`) : undefined;
-    if (negated && negated.kind === 'bool' && !FLAGS.has(name)) {
+    if (negated && (negated.kind === 'bool' || negated.kind === 'share-audit') && !FLAGS.has(name)) {
       source.given.set(negated.key, name);
       if (inline !== undefined) problems.push(`${name}: takes no value (got ${showValue(inline)})`);
       else source.values.set(negated.key, false);
@@ -201,8 +201,14 @@ function readArgv(argv: readonly string[], problems: string[]): { source: Source
     let text = inline;
     if (text === undefined) {
       if (meta.kind === 'bool') {
-        // A bare boolean flag means true; `--share-audit false` is also accepted.
+        // A bare boolean flag means true; `--proxy-protocol false` is also accepted.
         if (next !== undefined && BOOL_WORDS.has(next.toLowerCase())) {
+          text = next;
+          i++;
+        } else text = 'true';
+      } else if (meta.kind === 'share-audit') {
+        // A bare --share-audit means all, as when it was a boolean; `--share-audit rejected` takes the value.
+        if (nextIsValue) {
           text = next;
           i++;
         } else text = 'true';

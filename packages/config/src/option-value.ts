@@ -6,6 +6,7 @@ import { acceptCidrFile, CIDRS_FILE_EXPECTED, CIDRS_TEXT_EXPECTED, parseCidrText
 import { unreadableReason } from './readable-file';
 import { checkTokenFile } from './token-file';
 import { HIDDEN, showValue } from './show-value';
+import { parseShareAuditText, SHARE_AUDIT_FILE_EXPECTED, SHARE_AUDIT_TEXT_EXPECTED } from './share-audit';
 
 /** Where a value was written: text (a CLI flag or an environment variable) or a JSON config file. */
 export type ValueOrigin = 'text' | 'file';
@@ -80,6 +81,8 @@ export function expectedText(key: ConfigKey, origin: ValueOrigin): string {
     case 'path':
     case 'secret-file':
       return 'the path of a readable file';
+    case 'share-audit':
+      return origin === 'text' ? SHARE_AUDIT_TEXT_EXPECTED : SHARE_AUDIT_FILE_EXPECTED;
     case 'secret':
       return 'a non-empty string of visible ASCII characters (no spaces)';
     case 'count-or-auto': {
@@ -167,6 +170,10 @@ export function parseOptionText(key: ConfigKey, text: string, field: string): Pa
     case 'enum':
       // LOG_LEVEL=INFO is common enough to accept; the stored value is the schema's spelling.
       return check(key, field, text.toLowerCase(), 'text', text);
+    case 'share-audit': {
+      const setting = parseShareAuditText(text);
+      return setting === undefined ? invalid(key, field, text, 'text') : check(key, field, setting, 'text', text);
+    }
     case 'pools':
       return parsePoolsText(text, field);
     case 'cidrs':
@@ -188,6 +195,12 @@ export function acceptFileValue(key: ConfigKey, value: unknown, field: string, n
     case 'path':
     case 'secret-file':
       return typeof value === 'string' ? checkPath(key, field, value, 'file') : check(key, field, value, 'file');
+    case 'share-audit': {
+      // JSON types stay strict: booleans, the mode words, or the object /status shows; not "yes".
+      if (typeof value !== 'string') return check(key, field, value, 'file');
+      const setting = /^(all|off|rejected|sample)\b/i.test(value) ? parseShareAuditText(value) : undefined;
+      return setting === undefined ? invalid(key, field, value, 'file') : check(key, field, setting, 'file', value);
+    }
     default:
       return check(key, field, value, 'file');
   }

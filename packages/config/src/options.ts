@@ -14,6 +14,8 @@ import type { ConfigKey } from './schema';
  * - pools: comma-separated pool URLs; in the file an array (pool-list.ts).
  * - cidrs: comma-separated addresses/CIDR ranges; in the file an array (cidr-list.ts).
  * - count-or-auto: like int, or `auto` (any case; "auto" in the file).
+ * - share-audit: all, rejected[:<fraction>], sample:<fraction> or off, or a bool word (share-audit.ts);
+ *   in the file also true/false. Like bool, a bare flag means all and --no-<flag> off.
  * Any option whose schema allows null (its default is none) takes `none`, or null in the file.
  */
 export type OptionKind =
@@ -29,7 +31,8 @@ export type OptionKind =
   | 'secret-file'
   | 'pools'
   | 'cidrs'
-  | 'count-or-auto';
+  | 'count-or-auto'
+  | 'share-audit';
 
 export interface OptionMeta {
   readonly key: ConfigKey;
@@ -321,9 +324,10 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
   shareAudit: {
     env: 'SHARE_AUDIT',
     flag: '--share-audit',
-    kind: 'bool',
-    valueName: '<bool>',
-    description: 'Check submitted shares against the job and difficulty (audit metrics).',
+    kind: 'share-audit',
+    valueName: '<all|rejected|sample:f|off>',
+    description:
+      'Which submitted shares the proxy hashes itself to check them against the job and difficulty (audit metrics): all; rejected = every share the pool rejects (valid_rejected stays exact) plus a sample of all shares, 1 % or rejected:<fraction>; sample:<fraction> = that fraction of all shares; off. true/false mean all/off. Under rejected and sample, the verdicts of accepted shares, the share difficulty histogram and best share come from the sample (stratum_share_audit_sampled_total, stratum_share_audit_sample_ratio), and a block candidate is only certain under all.',
   },
   workers: {
     env: 'WORKERS',

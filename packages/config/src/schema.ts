@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PoolSpec } from '@stratum-relay/shared-types';
+import { shareAuditSchema } from './share-audit';
 
 /**
  * The one config schema. Every option is described once in OPTIONS (options.ts: env name, CLI flag,
@@ -85,7 +86,8 @@ export const configSchema = z
     submitTimeoutMs: positiveMs.default(30_000),
     /** `null` (written `none`) removes the cap; 0 puts every worker under client_id="other". */
     maxClientIds: z.number().int().min(0).nullable().default(500),
-    shareAudit: z.boolean().default(true),
+    /** true = all, false = off, or a sampling mode (share-audit.ts). */
+    shareAudit: shareAuditSchema.default(true),
     /** Relay processes; `auto` = one per CPU core (resolved when the program starts). 1 = no cluster at all. */
     workers: z.union([z.number().int().min(1).max(MAX_WORKERS), z.literal('auto')]).default(1),
   })

@@ -67,7 +67,7 @@ describe('loadConfig problems', () => {
   });
 
   it.each([
-    ['SHARE_AUDIT', 'maybe', 'true, false, 1, 0, yes or no'],
+    ['SHARE_AUDIT', 'maybe', 'all, rejected, rejected:<fraction>, sample:<fraction> or off (a fraction above 0 and at most 1, e.g. sample:0.05; true/false/1/0/yes/no also mean all/off)'],
     ['MAX_CLIENT_IDS', 'unlimited', 'an integer of at least 0, or none for no limit'],
     ['IDLE_TIMEOUT_MS', '-5', 'an integer of at least 0'],
     ['SUBMIT_TIMEOUT_MS', '0', 'an integer of at least 1'],
@@ -117,7 +117,7 @@ describe('loadConfig problems', () => {
     const file = writeText('types.json', JSON.stringify({ poolHost: 'h', poolPort: '3333', shareAudit: 'yes', maxConnections: 1.5 }));
     expect(problemsOf({ argv: ['--config', file], env: {} })).toEqual([
       `config file ${file}: poolPort: "3333" is not valid: expected an integer from 1 to 65535`,
-      `config file ${file}: shareAudit: "yes" is not valid: expected true or false`,
+      `config file ${file}: shareAudit: "yes" is not valid: expected true, false, or one of "all", "rejected", "rejected:<fraction>", "sample:<fraction>", "off" (a fraction above 0 and at most 1)`,
       `config file ${file}: maxConnections: 1.5 is not valid: expected an integer from 1 to 1000000`,
     ]);
   });

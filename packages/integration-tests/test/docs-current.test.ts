@@ -16,7 +16,8 @@ const { renderTable, withTable } = require(join(ROOT, 'scripts', 'config-table.j
 /** Every family a relay exports, plus the primary's own with WORKERS > 1. */
 async function exportedStratumMetrics(): Promise<string[]> {
   const registry = new Registry();
-  createMetrics(registry, { collectDefault: false });
+  // With the families only SHARE_AUDIT=rejected|sample registers.
+  createMetrics(registry, { collectDefault: false }).enableShareAuditSample(0.01);
   createClusterMetrics(registry, { collectDefault: false });
   const text = await registry.metrics();
   return [...text.matchAll(/^# TYPE (stratum_\w+) /gm)].map((m) => m[1] as string);

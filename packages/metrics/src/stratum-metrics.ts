@@ -116,6 +116,15 @@ export interface StratumMetrics {
   setPoolStateProvider(provider: (() => readonly PoolGaugeState[]) | null): void;
   /** stratum_active_connections{pool_host} from live state at scrape time. */
   setActiveConnectionsProvider(provider: (() => ReadonlyMap<string, number>) | null): void;
+  /**
+   * SHARE_AUDIT=rejected|sample: registers stratum_share_audit_sampled_total{verdict} (the
+   * verdicts of the shares in the audit's sample) and stratum_share_audit_sample_ratio (set to
+   * `ratio`, the fraction of all shares sampled), and returns the sampled counter's cells. Both
+   * families exist only in a sampling mode: under all and off the exposition is what it was
+   * before the modes, and a dashboard finds no sample it could mistake for a count. Calling it
+   * again returns the same cells and sets the ratio anew.
+   */
+  enableShareAuditSample(ratio: number): CounterCells<'verdict'>;
 }
 
 /**
@@ -175,6 +184,10 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       cells.messages.publish();
     },
   });
+
+  // Created by enableShareAuditSample only (a sampling SHARE_AUDIT mode).
+  let sampleRatio: Gauge | null = null;
+  let sampledCells: CounterCells<'verdict'> | null = null;
 
   const metrics: StratumMetrics = {
     registry,
@@ -501,6 +514,29 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     },
     setActiveConnectionsProvider(provider) {
       activeProvider = provider;
+    },
+    enableShareAuditSample(ratio) {
+      if (sampleRatio === null) {
+        sampleRatio = new Gauge({
+          name: 'stratum_share_audit_sample_ratio',
+          help: 'Fraction of submitted shares in the share audit\'s sample (SHARE_AUDIT=rejected or sample:<fraction>): divide stratum_share_audit_sampled_total by it to estimate counts. Absent under all and off.',
+          // Every worker runs the same configuration.
+          aggregator: 'max',
+          registers,
+        });
+        const sampledTotal = new Counter<'verdict'>({
+          name: 'stratum_share_audit_sampled_total',
+          help: "Answered shares in the share audit's sample, by verdict as in stratum_share_audit_total: a sample of stratum_share_audit_sample_ratio of all shares, an estimate once divided by it, never a count. Absent under all and off.",
+          labelNames: ['verdict'],
+          registers,
+          collect() {
+            sampledCells?.publish();
+          },
+        });
+        sampledCells = new CounterCells<'verdict'>(() => sampledTotal, ['verdict']);
+      }
+      sampleRatio.set(ratio);
+      return sampledCells as CounterCells<'verdict'>;
     },
   };
 

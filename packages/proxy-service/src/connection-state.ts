@@ -4,6 +4,7 @@ import { PendingRequests } from './pending-requests';
 import type { PendingId } from './pending-requests';
 import { ShareCheck } from './share-audit';
 import { RecentJobs } from './share-audit';
+import type { DeferredShare } from './share-audit';
 
 interface GaugeChild {
   set(value: number): void;
@@ -83,8 +84,17 @@ export interface RequestInfo {
   readonly method: string;
   /** Difficulty in force when a share was submitted (credited on accept). */
   readonly difficulty: number;
-  /** Audit result computed at submit time. */
+  /** Audit result computed at submit time (None when the share was not hashed then). */
   readonly check: ShareCheck;
+  /** In the audit's sample (SHARE_AUDIT=rejected|sample): its verdict also counts as a sample. */
+  readonly sampled: boolean;
+  /** SHARE_AUDIT=rejected, not sampled: what to hash if the pool rejects it; null otherwise. */
+  readonly deferred: DeferredShare | null;
+}
+
+/** What a request that is not an audited share remembers. */
+export function plainRequestInfo(method: string, difficulty = 0): RequestInfo {
+  return { method, difficulty, check: ShareCheck.None, sampled: false, deferred: null };
 }
 
 /** Everything the collector knows about one open connection. Deleted on connection.closed. */
@@ -163,6 +173,21 @@ export interface PendingRequestExport {
   readonly check: ShareCheck;
   /** Already counted in stratum_submit_timeouts_total where it was (not counted again). */
   readonly timedOut: boolean;
+  /** In the audit's sample (absent = false: exports from before the SHARE_AUDIT modes). */
+  readonly sampled?: boolean;
+  /** A share to hash if the pool rejects it (SHARE_AUDIT=rejected); its job is `auditJobs[job]`. */
+  readonly deferred?: DeferredShareExport;
+}
+
+/** A DeferredShare as plain JSON: the job by its index in CollectorConnectionExport.auditJobs. */
+export interface DeferredShareExport {
+  readonly job: number;
+  readonly extranonce1: string;
+  readonly extranonce2: string;
+  readonly ntime: string;
+  readonly nonce: string;
+  readonly versionBits: string | null;
+  readonly versionMask: number | null;
 }
 
 /**
@@ -200,6 +225,12 @@ export interface CollectorConnectionExport {
   readonly rejected: number;
   /** Wall-clock ms of the latest submit, or null. */
   readonly lastShareAt: number | null;
+  /**
+   * The jobs of the deferred shares among the waiting requests, each once (a job dropped from
+   * `jobs` by clean_jobs may still be needed). Absent in exports from before the SHARE_AUDIT modes,
+   * which an importing collector takes as it did; an older collector ignores it.
+   */
+  readonly auditJobs?: StratumJob[];
 }
 
 /** Hand-written guard for an export received from another process (runs once per handover). */
@@ -219,8 +250,9 @@ export function isCollectorConnectionExport(v: unknown): v is CollectorConnectio
     (v['difficulty'] === null || isFiniteNumber(v['difficulty'])) &&
     (v['versionMask'] === null || isCount(v['versionMask'])) &&
     (v['jobs'] === null || (Array.isArray(v['jobs']) && v['jobs'].every(isJob))) &&
-    isPendingList(v['minerRequests']) &&
-    isPendingList(v['poolRequests']) &&
+    (v['auditJobs'] === undefined || (Array.isArray(v['auditJobs']) && v['auditJobs'].every(isJob))) &&
+    isPendingList(v['minerRequests'], auditJobCount(v['auditJobs'])) &&
+    isPendingList(v['poolRequests'], 0) &&
     isCount(v['bytesSent']) &&
     isCount(v['bytesReceived']) &&
     isCount(v['submits']) &&
@@ -232,7 +264,11 @@ export function isCollectorConnectionExport(v: unknown): v is CollectorConnectio
 
 const SHARE_CHECKS: ReadonlySet<unknown> = new Set(Object.values(ShareCheck));
 
-function isPendingList(v: unknown): boolean {
+function auditJobCount(v: unknown): number {
+  return Array.isArray(v) ? v.length : 0;
+}
+
+function isPendingList(v: unknown, auditJobs: number): boolean {
   return (
     Array.isArray(v) &&
     v.every(
@@ -243,8 +279,24 @@ function isPendingList(v: unknown): boolean {
         typeof e['method'] === 'string' &&
         isFiniteNumber(e['difficulty']) &&
         SHARE_CHECKS.has(e['check']) &&
-        typeof e['timedOut'] === 'boolean',
+        typeof e['timedOut'] === 'boolean' &&
+        (e['sampled'] === undefined || typeof e['sampled'] === 'boolean') &&
+        (e['deferred'] === undefined || isDeferredShare(e['deferred'], auditJobs)),
     )
+  );
+}
+
+function isDeferredShare(v: unknown, auditJobs: number): boolean {
+  return (
+    isObject(v) &&
+    isCount(v['job']) &&
+    v['job'] < auditJobs &&
+    typeof v['extranonce1'] === 'string' &&
+    typeof v['extranonce2'] === 'string' &&
+    typeof v['ntime'] === 'string' &&
+    typeof v['nonce'] === 'string' &&
+    (v['versionBits'] === null || typeof v['versionBits'] === 'string') &&
+    (v['versionMask'] === null || isCount(v['versionMask']))
   );
 }
 

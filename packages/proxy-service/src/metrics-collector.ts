@@ -27,11 +27,14 @@ import {
   SHARE_AUDIT_VERDICTS,
 } from '@stratum-relay/metrics';
 import { ClientIdCap, UNKNOWN_CLIENT_ID, sanitizeWorkerName } from './client-id-cap';
-import { COLLECTOR_EXPORT_VERSION, ConnectionState, WorkerSeries, isCollectorConnectionExport } from './connection-state';
+import type { ShareAuditSetting } from '@stratum-relay/config';
+import type { StratumJob } from '@stratum-relay/work';
+import { COLLECTOR_EXPORT_VERSION, ConnectionState, WorkerSeries, isCollectorConnectionExport, plainRequestInfo } from './connection-state';
 import type { CollectorConnectionExport, PendingRequestExport, RequestInfo } from './connection-state';
 import type { PendingRequest, PendingRequests } from './pending-requests';
 import { isAccepted, rejectReason } from './reject-reason';
-import { ShareCheck, auditVerdict, evaluateSubmit, jobFromNotify } from './share-audit';
+import { ShareCheck, auditPlan, auditVerdict, deferShare, evaluateDeferred, evaluateSubmit, jobFromNotify } from './share-audit';
+import type { AuditPlan, DeferredShare, ShareEvaluation } from './share-audit';
 
 export interface MetricsCollectorOptions {
   metrics: StratumMetrics;
@@ -46,8 +49,13 @@ export interface MetricsCollectorOptions {
   submitTimeoutMs: number;
   /** How many submit timeouts a late answer may take (default 10). */
   lateAnswerWindow?: number;
-  /** Hash every submitted share (observe-only). */
-  shareAudit: boolean;
+  /**
+   * Which submitted shares to hash (observe-only), as SHARE_AUDIT: true = all, false = off, or
+   * a sampling mode (share-audit.ts, AuditPlan).
+   */
+  shareAudit: ShareAuditSetting;
+  /** Uniform [0, 1) draws for the audit's sample (default Math.random; tests pass a seeded one). */
+  random?: () => number;
   /** Bound on requests waiting per connection and direction; the oldest is evicted (as a timeout). Default 1000. */
   maxPendingPerConnection?: number;
   /** Monotonic clock in ms, the same clock as the events' `t` (default performance.now). */
@@ -103,6 +111,8 @@ export class MetricsCollector {
   private readonly submitTimeoutMs: number;
   private readonly lateAnswerWindow: number;
   private readonly shareAudit: boolean;
+  private readonly audit: AuditPlan;
+  private readonly random: () => number;
   private readonly maxPending: number;
   private readonly now: () => number;
   private readonly wallNow: () => number;
@@ -128,8 +138,10 @@ export class MetricsCollector {
   private readonly rejectedConnections = new Map<string, ChildInc>();
   /** Per pool name: connect latency, probe latency, duration, connections. Created on first use. */
   private readonly poolCells = new Map<string, PoolCells>();
-  /** Only filled when the share audit is on (no verdict series otherwise). */
+  /** The verdicts counted exactly in this audit mode (AuditPlan.exactVerdicts); empty when it is off. */
   private readonly verdicts = new Map<string, CounterCell>();
+  /** stratum_share_audit_sampled_total's cells under SHARE_AUDIT=rejected|sample; null otherwise. */
+  private readonly sampledVerdicts: Map<string, CounterCell> | null = null;
   /** stratum_jobs_total{clean}: created by the first notify of each kind, as the series appear. */
   private jobsClean: CounterCell | null = null;
   private jobsNotClean: CounterCell | null = null;
@@ -149,7 +161,9 @@ export class MetricsCollector {
     this.cap = new ClientIdCap(options.maxClientIds);
     this.submitTimeoutMs = options.submitTimeoutMs;
     this.lateAnswerWindow = Math.max(1, options.lateAnswerWindow ?? DEFAULT_LATE_ANSWER_WINDOW);
-    this.shareAudit = options.shareAudit;
+    this.audit = auditPlan(options.shareAudit);
+    this.shareAudit = this.audit.on;
+    this.random = options.random ?? Math.random;
     this.maxPending = Math.max(1, options.maxPendingPerConnection ?? DEFAULT_MAX_PENDING);
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
@@ -180,7 +194,11 @@ export class MetricsCollector {
       child.inc(0);
       this.rejectedConnections.set(reason, child);
     }
-    if (this.shareAudit) for (const verdict of SHARE_AUDIT_VERDICTS) this.verdicts.set(verdict, m.cells.shareAudit.cell({ verdict }));
+    for (const verdict of this.audit.exactVerdicts) this.verdicts.set(verdict, m.cells.shareAudit.cell({ verdict }));
+    if (this.audit.on && !this.audit.all) {
+      const sampled = m.enableShareAuditSample(this.audit.sample);
+      this.sampledVerdicts = new Map(SHARE_AUDIT_VERDICTS.map((verdict) => [verdict, sampled.cell({ verdict })] as const));
+    }
     m.setPendingRequestsProvider(() => this.pendingTotal);
     m.setActiveConnectionsProvider(() => this.activeByPool());
     const pools = options.pools;
@@ -354,6 +372,7 @@ export class MetricsCollector {
     if (s === undefined) return null;
     const now = this.now();
     const wall = this.wallNow();
+    const auditJobs: StratumJob[] = [];
     const exported: CollectorConnectionExport = {
       version: COLLECTOR_EXPORT_VERSION,
       connectionId,
@@ -369,14 +388,16 @@ export class MetricsCollector {
       difficulty: s.difficulty,
       versionMask: s.versionMask ?? null,
       jobs: s.jobs === null ? null : s.jobs.toArray(),
-      minerRequests: exportRequests(s.minerRequests, now, wall),
-      poolRequests: s.poolRequests === null ? [] : exportRequests(s.poolRequests, now, wall),
+      minerRequests: exportRequests(s.minerRequests, now, wall, auditJobs),
+      poolRequests: s.poolRequests === null ? [] : exportRequests(s.poolRequests, now, wall, auditJobs),
       bytesSent: s.bytesSent,
       bytesReceived: s.bytesReceived,
       submits: s.submits,
       accepted: s.accepted,
       rejected: s.rejected,
       lastShareAt: s.lastShareAt,
+      // Only with deferred shares (SHARE_AUDIT=rejected): other exports are what they were.
+      ...(auditJobs.length > 0 ? { auditJobs } : {}),
     };
     this.pendingTotal -= s.waitingCount();
     this.states.delete(connectionId);
@@ -426,10 +447,11 @@ export class MetricsCollector {
       this.resolveSeries(s);
       // From wall clock back to this process's monotonic clock (the events' `t`).
       const offset = this.now() - this.wallNow();
-      for (const r of exported.minerRequests) this.restorePending(s, s.minerRequests, r.id, r.at + offset, requestInfo(r), r.timedOut);
+      const auditJobs = exported.auditJobs ?? [];
+      for (const r of exported.minerRequests) this.restorePending(s, s.minerRequests, r.id, r.at + offset, requestInfo(r, auditJobs), r.timedOut);
       if (exported.poolRequests.length > 0) {
         const table = s.poolRequestTable();
-        for (const r of exported.poolRequests) this.restorePending(s, table, r.id, r.at + offset, requestInfo(r), r.timedOut);
+        for (const r of exported.poolRequests) this.restorePending(s, table, r.id, r.at + offset, requestInfo(r, auditJobs), r.timedOut);
       }
       const bare = this.states.get(exported.connectionId);
       if (bare !== undefined) this.absorb(s, bare);
@@ -630,7 +652,7 @@ export class MetricsCollector {
       this.onPoolMethod(s, e.method, e.params);
       const id = e.id;
       if (isPendingId(id)) {
-        this.addPending(s, s.poolRequestTable(), id, e.t, { method: e.method, difficulty: 0, check: ShareCheck.None });
+        this.addPending(s, s.poolRequestTable(), id, e.t, plainRequestInfo(e.method));
       }
     }
   }
@@ -656,7 +678,7 @@ export class MetricsCollector {
   private onMinerMethod(s: ConnectionState, method: string, params: readonly unknown[], answerExpected: boolean): RequestInfo {
     if (method === 'mining.submit') return this.onSubmit(s, params, answerExpected);
     if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, params[0]);
-    return { method, difficulty: 0, check: ShareCheck.None };
+    return plainRequestInfo(method);
   }
 
   /**
@@ -677,25 +699,39 @@ export class MetricsCollector {
     s.lastShareAt = this.wallNow();
     s.series.submits.add(1);
     const difficulty = s.difficultyInForce();
+    if (s.jobs === null) return plainRequestInfo('mining.submit', difficulty);
+    const audit = this.audit;
+    // Under all every share is hashed now; otherwise a uniform draw decides the sample (every
+    // submit draws, so the sample stays uniform over all shares, whatever their outcome).
+    const sampled = !audit.all && this.random() < audit.sample;
     let check: ShareCheck = ShareCheck.None;
-    if (s.jobs !== null) {
-      const jobId = params[1];
-      const job = typeof jobId === 'string' ? s.jobs.get(jobId) : undefined;
-      if (typeof jobId !== 'string') check = ShareCheck.Invalid;
-      else if (job === undefined) check = ShareCheck.UnknownJob;
+    let deferred: DeferredShare | null = null;
+    const jobId = params[1];
+    const job = typeof jobId === 'string' ? s.jobs.get(jobId) : undefined;
+    if (typeof jobId !== 'string') check = ShareCheck.Invalid;
+    else if (job === undefined) check = ShareCheck.UnknownJob;
+    else if (audit.all || sampled) {
+      const result = evaluateSubmit(job, s.extranonce1, params, s.versionMask);
+      if (result === null) check = ShareCheck.Invalid;
       else {
-        const result = evaluateSubmit(job, s.extranonce1, params, s.versionMask);
-        if (result === null) check = ShareCheck.Invalid;
-        else {
-          this.shareDifficulty.observe(result.difficulty);
-          s.series.observeShare(result.difficulty);
-          if (result.meetsNetworkTarget) s.series.blockCandidates().add(1);
-          check = result.difficulty >= difficulty ? ShareCheck.Valid : ShareCheck.Invalid;
-        }
+        // The histogram gets every share (all) or exactly the sample: a distribution, never biased.
+        this.shareDifficulty.observe(result.difficulty);
+        check = this.judge(s, result, difficulty);
       }
-      if (!answerExpected) check = ShareCheck.None;
+    } else if (audit.hashRejected && answerExpected) {
+      // HOT PATH under SHARE_AUDIT=rejected: no hashing now, only references kept.
+      deferred = deferShare(job, s.extranonce1, params, s.versionMask);
+      if (deferred === null) check = ShareCheck.Invalid;
     }
-    return { method: 'mining.submit', difficulty, check };
+    if (!answerExpected) check = ShareCheck.None;
+    return { method: 'mining.submit', difficulty, check, sampled: sampled && answerExpected, deferred };
+  }
+
+  /** Best share and block candidates from a hashed share (every one, sampled or not); its check. */
+  private judge(s: ConnectionState, result: ShareEvaluation, difficulty: number): ShareCheck {
+    s.series.observeShare(result.difficulty);
+    if (result.meetsNetworkTarget) s.series.blockCandidates().add(1);
+    return result.difficulty >= difficulty ? ShareCheck.Valid : ShareCheck.Invalid;
   }
 
   /** A request or notification from the pool. */
@@ -778,9 +814,17 @@ export class MetricsCollector {
       s.rejected++;
       s.series.rejectedFor(rejectReason(error)).add(1);
     }
-    const verdict = auditVerdict(info.check, accepted);
-    // A verdict implies the audit is on (check None otherwise), so its cell exists.
-    if (verdict !== null) (this.verdicts.get(verdict) as CounterCell).add(1);
+    let check = info.check;
+    // SHARE_AUDIT=rejected: a share not hashed at submit is hashed now, if the pool rejected it.
+    if (!accepted && info.deferred !== null) {
+      const result = evaluateDeferred(info.deferred);
+      check = result === null ? ShareCheck.Invalid : this.judge(s, result, info.difficulty);
+    }
+    const verdict = auditVerdict(check, accepted);
+    if (verdict === null) return;
+    // Exact counts only for the verdicts this mode sees every share of (AuditPlan.exactVerdicts).
+    this.verdicts.get(verdict)?.add(1);
+    if (info.sampled && this.sampledVerdicts !== null) this.sampledVerdicts.get(verdict)?.add(1);
   }
 
   /** mining.subscribe result: `[subscriptions, extranonce1, extranonce2_size]`. */
@@ -811,15 +855,50 @@ interface PoolCells {
 
 function ignoreEntry(): void {}
 
-function exportRequests(table: PendingRequests<RequestInfo>, now: number, wall: number): PendingRequestExport[] {
+/** The waiting requests as JSON; the jobs of deferred shares go to `auditJobs`, each once. */
+function exportRequests(table: PendingRequests<RequestInfo>, now: number, wall: number, auditJobs: StratumJob[]): PendingRequestExport[] {
   const out: PendingRequestExport[] = [];
   const offset = wall - now;
-  table.forEach((e) => out.push({ id: e.id, at: e.t + offset, method: e.data.method, difficulty: e.data.difficulty, check: e.data.check, timedOut: e.timedOut }));
+  table.forEach((e) => {
+    const { method, difficulty, check, sampled, deferred } = e.data;
+    const r: PendingRequestExport = { id: e.id, at: e.t + offset, method, difficulty, check, timedOut: e.timedOut };
+    // The audit's fields only when set: an export without them reads as before the modes.
+    if (!sampled && deferred === null) out.push(r);
+    else out.push({ ...r, ...(sampled ? { sampled } : {}), ...(deferred === null ? {} : { deferred: exportDeferred(deferred, auditJobs) }) });
+  });
   return out;
 }
 
-function requestInfo(r: PendingRequestExport): RequestInfo {
-  return { method: r.method, difficulty: r.difficulty, check: r.check };
+function exportDeferred(d: DeferredShare, auditJobs: StratumJob[]): NonNullable<PendingRequestExport['deferred']> {
+  let job = auditJobs.indexOf(d.job);
+  if (job === -1) job = auditJobs.push(d.job) - 1;
+  return {
+    job,
+    extranonce1: d.extranonce1,
+    extranonce2: d.extranonce2,
+    ntime: d.ntime,
+    nonce: d.nonce,
+    versionBits: d.versionBits ?? null,
+    versionMask: d.versionMask ?? null,
+  };
+}
+
+function requestInfo(r: PendingRequestExport, auditJobs: readonly StratumJob[]): RequestInfo {
+  const d = r.deferred;
+  const job = d === undefined ? undefined : auditJobs[d.job];
+  const deferred: DeferredShare | null =
+    d === undefined || job === undefined
+      ? null
+      : {
+          job,
+          extranonce1: d.extranonce1,
+          extranonce2: d.extranonce2,
+          ntime: d.ntime,
+          nonce: d.nonce,
+          versionBits: d.versionBits ?? undefined,
+          versionMask: d.versionMask ?? undefined,
+        };
+  return { method: r.method, difficulty: r.difficulty, check: r.check, sampled: r.sampled === true, deferred };
 }
 
 /**

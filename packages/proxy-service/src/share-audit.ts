@@ -1,6 +1,49 @@
 import { ShareAuditor, parseNotifyParams } from '@stratum-relay/work';
 import type { StratumJob } from '@stratum-relay/work';
 import type { ShareAuditVerdict } from '@stratum-relay/metrics';
+import { SHARE_AUDIT_VERDICTS } from '@stratum-relay/metrics';
+import type { ShareAuditSetting } from '@stratum-relay/config';
+
+/**
+ * What the collector does per share under a SHARE_AUDIT setting, decided once at construction.
+ * - all (true): every share hashed at submit; every verdict exact (as before the modes).
+ * - rejected: every share whose job is known goes into a uniform sample with probability
+ *   `sample`; those are hashed at submit. The others keep what hashing needs in their pending
+ *   request and are hashed only if the pool rejects them, when its answer arrives.
+ * - sample: only the sampled shares are hashed.
+ * - off (false): nothing.
+ */
+export interface AuditPlan {
+  /** Jobs are tracked and shares checked at all. */
+  readonly on: boolean;
+  /** Every share hashed at submit: SHARE_AUDIT=all. */
+  readonly all: boolean;
+  /** Shares the pool rejects are hashed when the answer arrives (SHARE_AUDIT=rejected). */
+  readonly hashRejected: boolean;
+  /** Fraction of all shares in the sample under rejected and sample; 1 under all, 0 under off. */
+  readonly sample: number;
+  /**
+   * The verdicts stratum_share_audit_total counts exactly in this mode: all five under all; under
+   * rejected those of rejected shares and unknown_job (a job lookup, no hashing, done for every
+   * share); under sample only unknown_job. The verdicts of accepted shares under rejected and
+   * sample go to stratum_share_audit_sampled_total only: they are not counted, only sampled.
+   */
+  readonly exactVerdicts: readonly ShareAuditVerdict[];
+}
+
+/** The plan for a SHARE_AUDIT setting (a boolean is all/off, as the option was before it had modes). */
+export function auditPlan(setting: ShareAuditSetting): AuditPlan {
+  if (setting === true) return { on: true, all: true, hashRejected: false, sample: 1, exactVerdicts: SHARE_AUDIT_VERDICTS };
+  if (setting === false) return { on: false, all: false, hashRejected: false, sample: 0, exactVerdicts: [] };
+  const hashRejected = setting.mode === 'rejected';
+  return {
+    on: true,
+    all: false,
+    hashRejected,
+    sample: setting.fraction,
+    exactVerdicts: hashRejected ? ['valid_rejected', 'invalid_rejected', 'unknown_job'] : ['unknown_job'],
+  };
+}
 
 /** What the audit concluded about a share before the pool answered (small ints: stored per pending submit). */
 export const ShareCheck = {
@@ -84,6 +127,45 @@ export interface ShareEvaluation {
   /** Real difficulty of the share's hash (0 when it could not be computed). */
   difficulty: number;
   meetsNetworkTarget: boolean;
+}
+
+/**
+ * A submitted share kept unhashed in its pending request (SHARE_AUDIT=rejected): hashed only if
+ * the pool rejects it. Holds references to strings the parser already made and to the job
+ * object (kept alive even if a clean_jobs notify drops it from RecentJobs before the answer):
+ * no bytes are copied at submit.
+ */
+export interface DeferredShare {
+  readonly job: StratumJob;
+  readonly extranonce1: string;
+  readonly extranonce2: string;
+  readonly ntime: string;
+  readonly nonce: string;
+  readonly versionBits: string | undefined;
+  readonly versionMask: number | undefined;
+}
+
+/**
+ * The share of a mining.submit, if its fields have the types hashing needs; null when the submit
+ * or the connection state already makes it invalid (evaluateSubmit would return null).
+ */
+export function deferShare(job: StratumJob, extranonce1: string | null, params: readonly unknown[], versionMask: number | undefined): DeferredShare | null {
+  const extranonce2 = params[2];
+  const ntime = params[3];
+  const nonce = params[4];
+  const versionBits = params[5];
+  if (extranonce1 === null || typeof extranonce2 !== 'string' || typeof ntime !== 'string' || typeof nonce !== 'string') return null;
+  if (versionBits !== undefined && typeof versionBits !== 'string') return null;
+  return { job, extranonce1, extranonce2, ntime, nonce, versionBits, versionMask };
+}
+
+/** evaluateSubmit for a deferred share. Never throws. */
+export function evaluateDeferred(d: DeferredShare): ShareEvaluation | null {
+  try {
+    return auditor.audit(d.job, d.extranonce1, d.extranonce2, d.ntime, d.nonce, d.versionBits, d.versionMask);
+  } catch {
+    return null;
+  }
 }
 
 // One per process: audits are synchronous, so its scratch memory is never shared by two at once.
