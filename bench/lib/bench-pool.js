@@ -1,5 +1,6 @@
 'use strict';
-// Benchmark pool, in its own process. Prints {"port":N}.
+// Benchmark pool, in its own process: `bench-pool.js <latency|throughput> [merkle depth]`.
+// Prints {"port":N}.
 // - latency mode: answers subscribe/authorize/submit at once, echoing each request's id.
 // - throughput mode: answers every submit line with {"id":4,...} and sends a new mining.notify
 //   after every NOTIFY_EVERY answers (a busy farm's mix: shares and answers, now and then a job).
@@ -7,10 +8,11 @@
 //   of parsing them and the proxy's collector still matches every answer to its submit (FIFO per id).
 const net = require('node:net');
 const { lineReader } = require('./line-reader');
-const { notifyLine, subscribeAnswer, answerLine } = require('./fixtures');
+const { notifyLine, subscribeAnswer, answerLine, merkleDepth } = require('./fixtures');
 
 const mode = process.argv[2] || 'latency';
-const NOTIFY = Buffer.from(notifyLine());
+const DEPTH = merkleDepth(process.argv[3]);
+const NOTIFY = Buffer.from(notifyLine(undefined, false, DEPTH));
 const ANSWER_4 = answerLine(4);
 const ANSWERS_4 = Array.from({ length: 65 }, (_, n) => Buffer.from(ANSWER_4.repeat(n)));
 const ID_RE = /"id":\s*("[^"]*"|-?\d+|null)/;
@@ -33,7 +35,7 @@ const server = net.createServer({ noDelay: true }, (sock) => {
     } else if (s.includes('"mining.subscribe"')) {
       sock.write(subscribeAnswer(JSON.parse(id)));
     } else if (s.includes('"mining.authorize"')) {
-      sock.write(answerLine(id) + '{"id":null,"method":"mining.set_difficulty","params":[0.001]}\n' + notifyLine(undefined, true));
+      sock.write(answerLine(id) + '{"id":null,"method":"mining.set_difficulty","params":[0.001]}\n' + notifyLine(undefined, true, DEPTH));
       if (mode === 'throughput') {
         sock.removeListener('data', handshake);
         sock.on('data', answerEverySubmit);

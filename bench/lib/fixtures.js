@@ -1,6 +1,7 @@
 'use strict';
-// Realistic Stratum V1 traffic for the benchmarks: a mining.notify of ~500 bytes with a
-// 3-deep merkle branch, submits of ~150 bytes, and the pool's one-line answers.
+// Realistic Stratum V1 traffic for the benchmarks: a mining.notify with a merkle branch of a
+// chosen depth (3 by default: ~500 bytes, what the benchmarks used first; mainnet blocks of today
+// need 10-13 levels, 12 makes it ~1.1 KB), submits of ~150 bytes, and the pool's one-line answers.
 const crypto = require('node:crypto');
 
 function hex(bytes, seed) {
@@ -14,14 +15,29 @@ const EXTRANONCE2_SIZE = 4;
 // A coinbase split around an 8-byte extranonce slot, like a real pool's coinb1/coinb2.
 const COINB1 = '01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff2003' + 'a08601' + hex(8, 'tag');
 const COINB2 = hex(4, 'c2') + 'ffffffff0100f2052a010000001976a914' + hex(20, 'pk') + '88ac00000000';
-const BRANCH = [0, 1, 2].map((i) => hex(32, `branch${i}`));
+/** Merkle branch levels of a notify unless the caller asks for another depth. */
+const DEFAULT_MERKLE_DEPTH = 3;
+/** The deepest branch a caller may ask for (a block of 2^16 transactions). */
+const MAX_MERKLE_DEPTH = 16;
+// The first levels are the same whatever the depth, so a 3-deep notify is byte-identical to the
+// one the benchmarks sent before the depth became an option.
+const BRANCH = Array.from({ length: MAX_MERKLE_DEPTH }, (_, i) => hex(32, `branch${i}`));
 const PREVHASH = hex(32, 'prev');
 
-function notifyLine(jobId = JOB_ID, clean = false) {
+/** A merkle depth from a command line (`--merkle-depth`), checked; `fallback` when absent. */
+function merkleDepth(value, fallback = DEFAULT_MERKLE_DEPTH) {
+  const depth = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(depth) || depth < 0 || depth > MAX_MERKLE_DEPTH) {
+    throw new RangeError(`merkle depth must be an integer from 0 to ${MAX_MERKLE_DEPTH}, got ${value}`);
+  }
+  return depth;
+}
+
+function notifyLine(jobId = JOB_ID, clean = false, depth = DEFAULT_MERKLE_DEPTH) {
   return JSON.stringify({
     id: null,
     method: 'mining.notify',
-    params: [jobId, PREVHASH, COINB1, COINB2, BRANCH, '20000000', '1703a30c', '6553f2a1', clean],
+    params: [jobId, PREVHASH, COINB1, COINB2, BRANCH.slice(0, merkleDepth(depth)), '20000000', '1703a30c', '6553f2a1', clean],
   }) + '\n';
 }
 
@@ -39,4 +55,4 @@ function answerLine(idJson) {
   return `{"id":${idJson},"result":true,"error":null}\n`;
 }
 
-module.exports = { notifyLine, subscribeAnswer, submitLine, answerLine, JOB_ID };
+module.exports = { notifyLine, subscribeAnswer, submitLine, answerLine, merkleDepth, JOB_ID, DEFAULT_MERKLE_DEPTH, MAX_MERKLE_DEPTH };
