@@ -15,6 +15,7 @@ async function startPrimary(
   values: Partial<Config> = {},
   behaviours: FakeWorkerBehaviour[] = [{}],
   workers = 2,
+  restartAfterMs = 5,
 ): Promise<{ primary: ClusterPrimary; base: string; forked: FakeWorker[]; lines: Array<Record<string, unknown>> }> {
   const { fork, forked } = fakeFork(...behaviours);
   const { logger, lines } = memoryLogger();
@@ -25,7 +26,7 @@ async function startPrimary(
     workers,
     fork,
     requestTimeoutMs: 100,
-    backoff: { initialMs: 5 },
+    backoff: { initialMs: restartAfterMs },
     collectDefaultMetrics: false,
   });
   primaries.push(primary);
@@ -119,7 +120,9 @@ describe('the primary of several workers, over HTTP', () => {
   });
 
   it('answers /healthz 503 once no worker process is alive', async () => {
-    const { base, forked, primary } = await startPrimary({}, [{}], 1);
+    // The replacement is due a minute later: the check must see the moment with none alive (with
+    // the usual 5 ms a slow machine answered the request after the restart).
+    const { base, forked, primary } = await startPrimary({}, [{}], 1, 60_000);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     forked[0]!.exit(1, null);
     const res = await fetch(`${base}/healthz`);
