@@ -214,13 +214,14 @@ function parent() {
   );
   console.log(`root: ${ROOT}\n`);
   const label = { noaudit: 'off', audit: 'all', rejected: `rejected:${SAMPLE}`, sample: `sample:${SAMPLE}` };
-  console.log('| SHARE_AUDIT | ns/event | µs per submit+answer | ns/event min-max |');
-  console.log('|-------------|---------:|---------------------:|-----------------:|');
+  const width = Math.max(11, ...RUN.map((v) => label[v].length));
+  console.log(`| ${'SHARE_AUDIT'.padEnd(width)} | ns/event | µs per submit+answer | ns/event min-max |`);
+  console.log(`|${'-'.repeat(width + 2)}|---------:|---------------------:|-----------------:|`);
   for (const v of RUN) {
     const ns = results[v].map((x) => x.nsPerEvent);
     const us = results[v].map((x) => x.usPerPair);
     console.log(
-      `| ${label[v].padEnd(11)} | ${med(ns).toFixed(0).padStart(8)} | ${med(us).toFixed(2).padStart(20)} | ` +
+      `| ${label[v].padEnd(width)} | ${med(ns).toFixed(0).padStart(8)} | ${med(us).toFixed(2).padStart(20)} | ` +
         `${`${Math.min(...ns).toFixed(0)}-${Math.max(...ns).toFixed(0)}`.padStart(16)} |`,
     );
   }

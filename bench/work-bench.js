@@ -10,8 +10,10 @@
 // do not move with the neighbours, count instructions with callgrind: the difference between
 // `--ops 4000` and `--ops 0` of one row, divided by 4000 (docs/BENCHMARKS.md, "Share audit").
 //
-// hash-wasm and @noble/hashes rows appear when those packages resolve (they are not dependencies
-// of this repo): `npm i --prefix /tmp/h hash-wasm @noble/hashes@1 && NODE_PATH=/tmp/h/node_modules node bench/work-bench.js`.
+// Rows for hash-wasm, @noble/hashes and @chainsafe/as-sha256 (WebAssembly, with a 4-lane SIMD
+// batch) appear when those packages resolve; they are not dependencies of this repo:
+//   npm i --prefix /tmp/h hash-wasm@4.13.0 @noble/hashes@1 @chainsafe/as-sha256@1.2.5
+//   NODE_PATH=/tmp/h/node_modules node bench/work-bench.js
 // Speed is measured here, never asserted in tests.
 const crypto = require('node:crypto');
 const path = require('node:path');
@@ -88,9 +90,27 @@ try {
   // a tree from before the generated compressions
 }
 if (compressions !== null) {
-  const { SHA256_IV, compress, compressPad64 } = compressions;
+  const { SHA256_IV, compress, compressPad64, compressDigest } = compressions;
   const s = new Int32Array(8);
   const w = new Int32Array(16);
+  // One block compression each (the audit of a 12-deep share: 16 compress, 12 compressPad64, 14 compressDigest).
+  const cs = new Int32Array(SHA256_IV);
+  const cw = new Int32Array(16).map((_, k) => k * 0x9e3779b9);
+  row('compress', 'one block: compress', (i) => {
+    cw[0] = i;
+    compress(cs, cw);
+    sink += cs[0];
+  });
+  row('compress-pad64', 'one block: compressPad64 (constant schedule)', (i) => {
+    cs[1] = i;
+    compressPad64(cs);
+    sink += cs[0];
+  });
+  row('compress-digest', 'one block: compressDigest (outer hash of sha256d)', (i) => {
+    cs[1] = i;
+    compressDigest(cs);
+    sink += cs[0];
+  });
   row('sha64-js', 'SHA-256 of 64 B: JS compress + compressPad64', (i) => {
     msg[0] = i;
     for (let k = 0; k < 16; k++) w[k] = msg.readInt32BE(k * 4);
@@ -99,6 +119,22 @@ if (compressions !== null) {
     compressPad64(s);
     sink += s[0];
   });
+}
+if (compressions === null) {
+  // A tree from before: its one compression, the loop of sha256-midstate.ts, on the same row id.
+  try {
+    const old = require(path.join(ROOT, 'packages/work/dist/sha256-midstate.js'));
+    const cs = Uint32Array.from(old.SHA256_IV);
+    // It expands the schedule into cw[16..63] and leaves cw[0..15] as they are.
+    const cw = new Uint32Array(64).map((_, k) => (k < 16 ? k * 0x9e3779b9 : 0));
+    row('compress', 'one block: compress (loop, sha256-midstate.ts)', (i) => {
+      cw[0] = i;
+      old.compress(cs, cw);
+      sink += cs[0];
+    });
+  } catch {
+    // neither
+  }
 }
 try {
   const { sha256 } = require('@noble/hashes/sha256');
@@ -129,6 +165,27 @@ function timeRow(r) {
 }
 
 async function main() {
+  try {
+    // ESM only: import() finds it through NODE_PATH only when given a path.
+    const paths = (process.env.NODE_PATH ?? '').split(path.delimiter).filter(Boolean);
+    const dir = paths.map((p) => path.join(p, '@chainsafe/as-sha256/lib/index.js')).find((f) => require('node:fs').existsSync(f));
+    if (dir !== undefined) {
+      const as = await import(dir);
+      const four = Array.from({ length: 4 }, () => new Uint8Array(crypto.randomBytes(64)));
+      const o = new Uint8Array(32);
+      row('sha64x4-as-single', '4 x SHA-256 of 64 B: @chainsafe/as-sha256 digest64Into (WebAssembly)', (i) => {
+        four[0][0] = i;
+        for (let k = 0; k < 4; k++) as.digest64Into(four[k], o);
+        sink += o[0];
+      });
+      row('sha64x4-as-batch', `4 x SHA-256 of 64 B: @chainsafe/as-sha256 batchHash4UintArray64s (WebAssembly${as.simdEnabled ? ' SIMD' : ''})`, (i) => {
+        four[0][0] = i;
+        sink += as.batchHash4UintArray64s(four)[0][0];
+      });
+    }
+  } catch {
+    // not installed
+  }
   if (hashWasm !== null) {
     const h = await hashWasm.createSHA256();
     row('sha64-hash-wasm', 'SHA-256 of 64 B: hash-wasm (WebAssembly)', (i) => {
