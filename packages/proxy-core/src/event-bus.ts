@@ -1,4 +1,4 @@
-import type { ProxyEvent, ProxyEventListener } from '@stratum-relay/shared-types';
+import type { ProxyEvent, ProxyEventListener, ProxyEventSubscribeOptions } from '@stratum-relay/shared-types';
 
 /**
  * Synchronous fan-out of ProxyEvents.
@@ -14,10 +14,20 @@ export class ProxyEventBus {
   observerErrors = 0;
 
   private listeners: readonly ProxyEventListener[] = [];
+  /** Attached listeners that keep event objects (subscribed without `borrowsEvents`). */
+  private keepers = 0;
 
   /** True when at least one listener is attached: emitters skip building payloads otherwise. */
   get hasListeners(): boolean {
     return this.listeners.length > 0;
+  }
+
+  /**
+   * True while every attached listener borrows its events (ProxyEventSubscribeOptions): emitters
+   * may then lend reused event objects (reused-events.ts) instead of building one per event.
+   */
+  get lendsEvents(): boolean {
+    return this.keepers === 0;
   }
 
   /** Number of attached listeners. */
@@ -25,9 +35,15 @@ export class ProxyEventBus {
     return this.listeners.length;
   }
 
-  /** Returns an unsubscribe function (idempotent). */
-  subscribe(listener: ProxyEventListener): () => void {
+  /**
+   * Returns an unsubscribe function (idempotent). A listener that reads each event during its
+   * call only and keeps no reference to it should say so with `{ borrowsEvents: true }`: the
+   * relay then observes lines without allocating event objects.
+   */
+  subscribe(listener: ProxyEventListener, options?: ProxyEventSubscribeOptions): () => void {
+    const keeps = options?.borrowsEvents !== true;
     this.listeners = [...this.listeners, listener];
+    if (keeps) this.keepers++;
     let subscribed = true;
     return () => {
       if (!subscribed) return;
@@ -37,6 +53,7 @@ export class ProxyEventBus {
       const next = this.listeners.slice();
       next.splice(index, 1);
       this.listeners = next;
+      if (keeps) this.keepers--;
     };
   }
 

@@ -1,5 +1,5 @@
 import JsonparseParser from 'jsonparse';
-import { INVALID_JSON, StratumParser } from './stratum-parser';
+import { INVALID_JSON, StratumParser, type StratumParserOptions } from './stratum-parser';
 
 /*
  * The alternative decoder, kept for the parser benchmark and the shared test suite: the same
@@ -80,6 +80,11 @@ function decodeWithJsonparse(line: Buffer): unknown {
 
 /** StratumParser with the `jsonparse` decoder; same events, same guarantees. For benchmarks and tests. */
 export class JsonparseStratumParser extends StratumParser {
+  /** Every line goes through jsonparse: the fast path is StratumParser's and would hide the decoder. */
+  constructor(options: StratumParserOptions) {
+    super({ ...options, fastPath: false });
+  }
+
   protected override decode(buf: Buffer, start: number, end: number): unknown {
     return decodeWithJsonparse(buf.subarray(start, end));
   }

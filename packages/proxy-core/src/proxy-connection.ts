@@ -14,6 +14,7 @@ import {
   type LineStateExport,
 } from './handover/connection-export';
 import { canStopReading, flushed, stopReading } from './handover/socket-reading';
+import { ReusedBytesEvent } from './reused-events';
 import type { LineObserver } from './stratum-parser';
 import { errorCode, errorLabel, upstreamFailureReason } from './upstream/failure-reason';
 import { PoolWriter } from './upstream/pool-writer';
@@ -132,6 +133,9 @@ export class ProxyConnection {
   private readonly bus: ProxyEventBus;
   private readonly toPoolObserver: LineObserver;
   private readonly toMinerObserver: LineObserver;
+  /** `bytes` events lent to borrowing listeners (ProxyEventBus.lendsEvents), one per direction. */
+  private toPoolBytes: ReusedBytesEvent | null = null;
+  private toMinerBytes: ReusedBytesEvent | null = null;
   private readonly upstreams: UpstreamPools;
   private readonly plan: UpstreamPool[];
   private attempt = -1;
@@ -534,15 +538,18 @@ export class ProxyConnection {
   // ---- hot path ---------------------------------------------------------------------------
 
   // HOT PATH: write the very Buffer we received, then count, then observe. Do not copy, decode
-  // or re-serialize `chunk`, and keep this free of allocations when nobody listens.
+  // or re-serialize `chunk`, and keep this free of allocations when nobody listens (and when
+  // every listener borrows: the bytes event is then a reused one). One clock read per chunk: the
+  // bytes event and every line in the chunk share it.
   private readonly onMinerData = (chunk: Buffer): void => {
     const pool = this.pool as net.Socket;
     const writer = this.writer;
     if (!(writer === null ? pool.write(chunk) : writer.write(chunk))) this.miner.pause();
     this.bytesMinerToPool += chunk.length;
-    if (this.bus.hasListeners) this.emitBytes('miner_to_pool', chunk.length);
+    let t: number | undefined;
+    if (this.bus.hasListeners) this.emitBytes('miner_to_pool', chunk.length, (t = performance.now()));
     try {
-      this.toPoolObserver.push(chunk);
+      this.toPoolObserver.push(chunk, t);
     } catch {
       this.bus.observerErrors++;
     }
@@ -552,9 +559,10 @@ export class ProxyConnection {
   private readonly onPoolData = (chunk: Buffer): void => {
     if (!this.miner.write(chunk)) (this.pool as net.Socket).pause();
     this.bytesPoolToMiner += chunk.length;
-    if (this.bus.hasListeners) this.emitBytes('pool_to_miner', chunk.length);
+    let t: number | undefined;
+    if (this.bus.hasListeners) this.emitBytes('pool_to_miner', chunk.length, (t = performance.now()));
     try {
-      this.toMinerObserver.push(chunk);
+      this.toMinerObserver.push(chunk, t);
     } catch {
       this.bus.observerErrors++;
     }
@@ -592,8 +600,19 @@ export class ProxyConnection {
     this.pool?.resume();
   };
 
-  private emitBytes(direction: Direction, bytes: number): void {
-    this.bus.emit({ type: 'bytes', connectionId: this.connectionId, t: performance.now(), direction, bytes });
+  private emitBytes(direction: Direction, bytes: number, t: number): void {
+    const bus = this.bus;
+    if (!bus.lendsEvents) {
+      bus.emit({ type: 'bytes', connectionId: this.connectionId, t, direction, bytes });
+      return;
+    }
+    const e =
+      direction === 'miner_to_pool'
+        ? (this.toPoolBytes ??= new ReusedBytesEvent(this.connectionId, direction))
+        : (this.toMinerBytes ??= new ReusedBytesEvent(this.connectionId, direction));
+    e.t = t;
+    e.bytes = bytes;
+    bus.emit(e);
   }
 
   // ---- upstream connect and failover ---------------------------------------------------------

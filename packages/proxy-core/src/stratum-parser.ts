@@ -2,12 +2,17 @@ import { performance } from 'node:perf_hooks';
 import type { Direction } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from './event-bus';
 import { LineSplitter, type LineSink, type LineSplitterState } from '@stratum-relay/stratum-wire';
+import { FastKind, FastLine, decodeError, decodeParams, decodeResult, scanLine } from './fast-line';
+import { ReusedNotificationEvent, ReusedRequestEvent, ReusedResponseEvent } from './reused-events';
 import { EMPTY_PARAMS, classifyStratumMessage, createClassifiedMessage, type ClassifiedMessage } from './stratum-message';
 
 /** The one small interface every parser implementation sits behind. */
 export interface LineObserver {
-  /** Observe a chunk that has already been relayed. Never throws. */
-  push(chunk: Buffer): void;
+  /**
+   * Observe a chunk that has already been relayed. Never throws. `t` is when it arrived
+   * (performance.now()) if the caller took the time already; the lines in it are stamped with it.
+   */
+  push(chunk: Buffer, t?: number): void;
   /** The stream ended: a final line without newline is observed too. */
   end(): void;
   /**
@@ -26,6 +31,12 @@ export interface StratumParserOptions {
   /** Longest line (bytes, without its `\n` / `\r\n`) that is decoded; longer ones are skipped and reported. */
   maxLineBytes: number;
   bus: ProxyEventBus;
+  /**
+   * Classify the canonical lines (submits, plain answers, notifies) straight from their bytes
+   * (fast-line.ts) and decode only the rest with JSON.parse. Default true; the events are the same
+   * either way (stratum-parser.fast-path.test.ts).
+   */
+  fastPath?: boolean;
 }
 
 /** What {@link StratumParser.decode} returns for a line that is not JSON. */
@@ -33,8 +44,15 @@ export const INVALID_JSON: unique symbol = Symbol('invalid_json');
 
 /**
  * Streaming observer of one direction of one connection: frames newline-delimited Stratum with a
- * {@link LineSplitter}, decodes each line with `JSON.parse`, classifies it, and emits
- * `stratum.request` / `stratum.response` / `stratum.notification` / `parse.error` / `line.oversized`.
+ * {@link LineSplitter}, classifies each line, and emits `stratum.request` / `stratum.response` /
+ * `stratum.notification` / `parse.error` / `line.oversized`.
+ *
+ * Classifying: the canonical shapes that make up almost all traffic are recognised from the bytes
+ * by {@link scanLine} without decoding anything; every other line is decoded with `JSON.parse` and
+ * classified by {@link classifyStratumMessage}. While the bus lends events (every listener
+ * borrows), each line refills one reused event object whose params, result and error are decoded
+ * only if a listener reads them; otherwise each event is a fresh object with decoded values. All
+ * lines of a chunk carry the chunk's arrival time.
  *
  * It only observes: the relay has already forwarded every chunk, so nothing here may throw or
  * await. Any unexpected exception is caught, reported as a `parse.error`, and the splitter
@@ -51,6 +69,17 @@ export class StratumParser implements LineObserver, LineSink {
   private readonly splitter: LineSplitter;
   /** Reused for every line: classification allocates nothing. */
   private readonly message: ClassifiedMessage = createClassifiedMessage();
+  private readonly fastPath: boolean;
+  /** Reused for every line the fast path recognises. */
+  private readonly fast = new FastLine();
+  /** Lent to borrowing listeners, one per kind (created on first use). */
+  private requestEvent: ReusedRequestEvent | null = null;
+  private notificationEvent: ReusedNotificationEvent | null = null;
+  private responseEvent: ReusedResponseEvent | null = null;
+  /** A lent event is out: a line observed meanwhile (a listener fed this parser) gets fresh objects. */
+  private lending = false;
+  /** Arrival time of the chunk being split; -1 = not taken yet. */
+  private chunkT = -1;
   private unexpectedErrors = 0;
 
   constructor(options: StratumParserOptions) {
@@ -58,6 +87,7 @@ export class StratumParser implements LineObserver, LineSink {
     this.direction = options.direction;
     this.maxLineBytes = options.maxLineBytes;
     this.bus = options.bus;
+    this.fastPath = options.fastPath ?? true;
     this.splitter = new LineSplitter(options.maxLineBytes, this);
   }
 
@@ -71,15 +101,18 @@ export class StratumParser implements LineObserver, LineSink {
     return this.unexpectedErrors;
   }
 
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, t?: number): void {
+    this.chunkT = t ?? -1;
     try {
       this.splitter.push(chunk);
     } catch {
       this.recover(Buffer.isBuffer(chunk) ? chunk.length : 0);
     }
+    this.chunkT = -1;
   }
 
   end(): void {
+    this.chunkT = -1;
     try {
       this.splitter.end();
     } catch {
@@ -99,52 +132,159 @@ export class StratumParser implements LineObserver, LineSink {
   onLine(buf: Buffer, start: number, end: number): void {
     // Nobody listens: skip decoding entirely; the splitter state stays consistent regardless.
     if (!this.bus.hasListeners) return;
+    // HOT PATH: most lines end here, classified from their bytes with nothing allocated.
+    if (this.fastPath && scanLine(buf, start, end, this.fast)) {
+      if (this.bus.lendsEvents === true && !this.lending) this.lendFast(buf);
+      else this.emitFast(buf);
+      return;
+    }
     const value = this.decode(buf, start, end);
     if (value === INVALID_JSON) {
       this.emitParseError('invalid_json', end - start);
       return;
     }
     const m = this.message;
-    switch (classifyStratumMessage(value, m)) {
-      case 'request':
-        this.bus.emit({
-          type: 'stratum.request',
-          connectionId: this.connectionId,
-          t: performance.now(),
-          direction: this.direction,
-          id: m.id,
-          method: m.method,
-          params: m.params,
-        });
-        break;
-      case 'notification':
-        this.bus.emit({
-          type: 'stratum.notification',
-          connectionId: this.connectionId,
-          t: performance.now(),
-          direction: this.direction,
-          method: m.method,
-          params: m.params,
-        });
-        break;
-      case 'response':
-        this.bus.emit({
-          type: 'stratum.response',
-          connectionId: this.connectionId,
-          t: performance.now(),
-          direction: this.direction,
-          id: m.id,
-          result: m.result,
-          error: m.error,
-        });
-        break;
-      default:
-        this.emitParseError('not_stratum', end - start);
-    }
+    const kind = classifyStratumMessage(value, m);
+    if (kind === 'not_stratum') this.emitParseError('not_stratum', end - start);
+    else if (this.bus.lendsEvents === true && !this.lending) this.lendDecoded(kind);
+    else this.emitDecoded(kind);
     // Do not pin the last message's objects until the next line arrives.
     m.params = EMPTY_PARAMS;
     m.result = undefined;
     m.error = undefined;
+  }
+
+  /** One timestamp per chunk: its lines arrived together (and the clock costs more than a line). */
+  private now(): number {
+    let t = this.chunkT;
+    if (t < 0) t = this.chunkT = performance.now();
+    return t;
+  }
+
+  /** A fast-path line to listeners that keep events: fresh objects with decoded values. */
+  private emitFast(buf: Buffer): void {
+    const f = this.fast;
+    const connectionId = this.connectionId;
+    const direction = this.direction;
+    const t = this.now();
+    switch (f.kind) {
+      case FastKind.Request:
+        this.bus.emit({ type: 'stratum.request', connectionId, t, direction, id: f.id, method: f.method, params: decodeParams(buf, f) });
+        break;
+      case FastKind.Notification:
+        this.bus.emit({ type: 'stratum.notification', connectionId, t, direction, method: f.method, params: decodeParams(buf, f) });
+        break;
+      case FastKind.Response:
+        this.bus.emit({ type: 'stratum.response', connectionId, t, direction, id: f.id, result: decodeResult(buf, f), error: decodeError(buf, f) });
+        break;
+    }
+  }
+
+  /** HOT PATH: a fast-path line to borrowing listeners: a reused event, params decoded only if read. */
+  private lendFast(buf: Buffer): void {
+    const f = this.fast;
+    const t = this.now();
+    this.lending = true;
+    try {
+      switch (f.kind) {
+        case FastKind.Request: {
+          const e = (this.requestEvent ??= new ReusedRequestEvent(this.connectionId, this.direction));
+          e.t = t;
+          e.id = f.id;
+          e.method = f.method;
+          if (f.paramsStart < 0) e.setParams(EMPTY_PARAMS);
+          else e.setParamsRange(buf, f.paramsStart, f.paramsEnd);
+          this.bus.emit(e);
+          e.release();
+          break;
+        }
+        case FastKind.Notification: {
+          const e = (this.notificationEvent ??= new ReusedNotificationEvent(this.connectionId, this.direction));
+          e.t = t;
+          e.method = f.method;
+          if (f.paramsStart < 0) e.setParams(EMPTY_PARAMS);
+          else e.setParamsRange(buf, f.paramsStart, f.paramsEnd);
+          this.bus.emit(e);
+          e.release();
+          break;
+        }
+        case FastKind.Response: {
+          const e = (this.responseEvent ??= new ReusedResponseEvent(this.connectionId, this.direction));
+          e.t = t;
+          e.id = f.id;
+          if (f.resultStart < 0) e.setResult(f.result);
+          else e.setResultRange(buf, f.resultStart, f.resultEnd);
+          if (f.errorStart < 0) e.setError(f.error);
+          else e.setErrorRange(buf, f.errorStart, f.errorEnd);
+          this.bus.emit(e);
+          e.release();
+          break;
+        }
+      }
+    } finally {
+      this.lending = false;
+    }
+  }
+
+  /** A JSON.parse'd line to listeners that keep events. */
+  private emitDecoded(kind: 'request' | 'notification' | 'response'): void {
+    const m = this.message;
+    const connectionId = this.connectionId;
+    const direction = this.direction;
+    const t = this.now();
+    switch (kind) {
+      case 'request':
+        this.bus.emit({ type: 'stratum.request', connectionId, t, direction, id: m.id, method: m.method, params: m.params });
+        break;
+      case 'notification':
+        this.bus.emit({ type: 'stratum.notification', connectionId, t, direction, method: m.method, params: m.params });
+        break;
+      case 'response':
+        this.bus.emit({ type: 'stratum.response', connectionId, t, direction, id: m.id, result: m.result, error: m.error });
+        break;
+    }
+  }
+
+  /** A JSON.parse'd line to borrowing listeners: the same reused events, values already decoded. */
+  private lendDecoded(kind: 'request' | 'notification' | 'response'): void {
+    const m = this.message;
+    const t = this.now();
+    this.lending = true;
+    try {
+      switch (kind) {
+        case 'request': {
+          const e = (this.requestEvent ??= new ReusedRequestEvent(this.connectionId, this.direction));
+          e.t = t;
+          e.id = m.id;
+          e.method = m.method;
+          e.setParams(m.params);
+          this.bus.emit(e);
+          e.release();
+          break;
+        }
+        case 'notification': {
+          const e = (this.notificationEvent ??= new ReusedNotificationEvent(this.connectionId, this.direction));
+          e.t = t;
+          e.method = m.method;
+          e.setParams(m.params);
+          this.bus.emit(e);
+          e.release();
+          break;
+        }
+        case 'response': {
+          const e = (this.responseEvent ??= new ReusedResponseEvent(this.connectionId, this.direction));
+          e.t = t;
+          e.id = m.id;
+          e.setResult(m.result);
+          e.setError(m.error);
+          this.bus.emit(e);
+          e.release();
+          break;
+        }
+      }
+    } finally {
+      this.lending = false;
+    }
   }
 
   /** @internal LineSink callback. */
@@ -153,7 +293,7 @@ export class StratumParser implements LineObserver, LineSink {
     this.bus.emit({
       type: 'line.oversized',
       connectionId: this.connectionId,
-      t: performance.now(),
+      t: this.now(),
       direction: this.direction,
       bytes,
       limit: this.maxLineBytes,
@@ -176,7 +316,7 @@ export class StratumParser implements LineObserver, LineSink {
     this.bus.emit({
       type: 'parse.error',
       connectionId: this.connectionId,
-      t: performance.now(),
+      t: this.now(),
       direction: this.direction,
       reason,
       bytes,

@@ -85,4 +85,22 @@ describe('ProxyEventBus', () => {
     bus.emit(event(2));
     expect(seen).toEqual(['a', 'b', 'a', 'late']);
   });
+
+  it('lends events only while every listener borrows them', () => {
+    const bus = new ProxyEventBus();
+    expect(bus.lendsEvents).toBe(true);
+    const offBorrower = bus.subscribe(() => {}, { borrowsEvents: true });
+    expect(bus.lendsEvents).toBe(true);
+    const offKeeper = bus.subscribe(() => {});
+    expect(bus.lendsEvents).toBe(false);
+    const offExplicitKeeper = bus.subscribe(() => {}, { borrowsEvents: false });
+    offKeeper();
+    offKeeper();
+    expect(bus.lendsEvents).toBe(false);
+    offExplicitKeeper();
+    expect(bus.lendsEvents).toBe(true);
+    offBorrower();
+    expect(bus.lendsEvents).toBe(true);
+    expect(bus.listenerCount).toBe(0);
+  });
 });

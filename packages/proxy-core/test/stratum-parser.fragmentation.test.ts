@@ -3,13 +3,11 @@ import { mulberry32 } from '@stratum-relay/prng';
 import type { ProxyEventBus } from '../src/event-bus';
 import { JsonparseStratumParser } from '../src/jsonparse-parser';
 import { StratumParser } from '../src/stratum-parser';
+import { JsonParseOnlyStratumParser, PARSER_IMPLEMENTATIONS } from './helpers/parsers';
 
 type Observed = Record<string, unknown>;
 
-const implementations: [string, typeof StratumParser][] = [
-  ['StratumParser (JSON.parse)', StratumParser],
-  ['JsonparseStratumParser (jsonparse)', JsonparseStratumParser],
-];
+const implementations = PARSER_IMPLEMENTATIONS;
 
 function run(Parser: typeof StratumParser, chunks: readonly Buffer[], maxLineBytes: number): Observed[] {
   const events: ProxyEvent[] = [];
@@ -116,9 +114,11 @@ describe.each(implementations)('%s under fragmentation', (_name, Parser) => {
   });
 });
 
-describe('both implementations', () => {
-  it('produce identical events for the realistic corpus', () => {
-    expect(run(JsonparseStratumParser, [REALISTIC], 4096)).toEqual(run(StratumParser, [REALISTIC], 4096));
-    expect(run(JsonparseStratumParser, [SHORT], SHORT_LIMIT)).toEqual(run(StratumParser, [SHORT], SHORT_LIMIT));
+describe('every implementation', () => {
+  it('produces identical events for the realistic corpus', () => {
+    for (const Other of [JsonparseStratumParser, JsonParseOnlyStratumParser]) {
+      expect(run(Other, [REALISTIC], 4096)).toEqual(run(StratumParser, [REALISTIC], 4096));
+      expect(run(Other, [SHORT], SHORT_LIMIT)).toEqual(run(StratumParser, [SHORT], SHORT_LIMIT));
+    }
   });
 });

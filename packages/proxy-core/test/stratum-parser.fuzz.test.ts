@@ -1,13 +1,9 @@
 import type { ProxyEvent } from '@stratum-relay/shared-types';
 import { mulberry32 } from '@stratum-relay/prng';
 import type { ProxyEventBus } from '../src/event-bus';
-import { JsonparseStratumParser } from '../src/jsonparse-parser';
-import { StratumParser } from '../src/stratum-parser';
+import { PARSER_IMPLEMENTATIONS } from './helpers/parsers';
 
-const implementations: [string, typeof StratumParser][] = [
-  ['StratumParser (JSON.parse)', StratumParser],
-  ['JsonparseStratumParser (jsonparse)', JsonparseStratumParser],
-];
+const implementations = PARSER_IMPLEMENTATIONS;
 
 const TOKENS = [
   '{', '}', '[', ']', ':', ',', '"', '\\', '"id"', '"method"', '"params"', '"result"', '"error"', 'null', 'true',

@@ -1,12 +1,9 @@
 import type { ProxyEvent } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from '../src/event-bus';
-import { JsonparseStratumParser } from '../src/jsonparse-parser';
-import { StratumParser } from '../src/stratum-parser';
+import type { StratumParser } from '../src/stratum-parser';
+import { PARSER_IMPLEMENTATIONS } from './helpers/parsers';
 
-const implementations: [string, typeof StratumParser][] = [
-  ['StratumParser (JSON.parse)', StratumParser],
-  ['JsonparseStratumParser (jsonparse)', JsonparseStratumParser],
-];
+const implementations = PARSER_IMPLEMENTATIONS;
 
 /** A response line of exactly `n` bytes (n >= 40), padded inside the result string. */
 function responseOfLength(n: number, id = 1): string {

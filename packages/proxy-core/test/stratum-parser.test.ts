@@ -1,7 +1,6 @@
 import type { ProxyEvent } from '@stratum-relay/shared-types';
 import type { ProxyEventBus } from '../src/event-bus';
-import { JsonparseStratumParser } from '../src/jsonparse-parser';
-import { StratumParser } from '../src/stratum-parser';
+import { PARSER_IMPLEMENTATIONS } from './helpers/parsers';
 
 type Observed = Record<string, unknown>;
 
@@ -22,10 +21,7 @@ function fakeBus(): FakeBus {
   };
 }
 
-const implementations: [string, typeof StratumParser][] = [
-  ['StratumParser (JSON.parse)', StratumParser],
-  ['JsonparseStratumParser (jsonparse)', JsonparseStratumParser],
-];
+const implementations = PARSER_IMPLEMENTATIONS;
 
 /** Events without their timestamp (checked separately) so runs can be compared. */
 function strip(events: readonly ProxyEvent[]): Observed[] {

@@ -238,3 +238,15 @@ export type ProxyEventType = ProxyEvent['type'];
 export type ProxyEventOf<T extends ProxyEventType> = Extract<ProxyEvent, { type: T }>;
 
 export type ProxyEventListener = (event: ProxyEvent) => void;
+
+/** How a listener takes its events (ProxyEventBus.subscribe). */
+export interface ProxyEventSubscribeOptions {
+  /**
+   * The listener reads each event during its call only and keeps no reference to the event
+   * object (values read from it — strings, arrays, numbers — may be kept). While every listener
+   * of a bus borrows, the relay lends it reused event objects whose `params`, `result` and `error`
+   * are decoded only when read, and observes a line without allocating; one listener that keeps
+   * events (the default) gets fresh objects for all.
+   */
+  readonly borrowsEvents?: boolean;
+}

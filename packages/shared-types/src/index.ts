@@ -38,6 +38,7 @@ export type {
   ProxyEventType,
   ProxyEventOf,
   ProxyEventListener,
+  ProxyEventSubscribeOptions,
 } from './events';
 export type { ConnectionLabels } from './labels';
 export type { PoolSpec, PoolScheme } from './pool';

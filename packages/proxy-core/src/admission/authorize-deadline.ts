@@ -57,7 +57,8 @@ export class AuthorizeDeadline {
     if (this.timeoutMs <= 0) return;
     this.deadlines.set(connectionId, this.now() + this.timeoutMs);
     if (relayed) this.relayed.add(connectionId);
-    if (this.unsubscribe === null) this.unsubscribe = this.bus.subscribe(this.onEvent);
+    // It reads two fields of an event during the call, so it borrows (the relay lends reused events).
+    if (this.unsubscribe === null) this.unsubscribe = this.bus.subscribe(this.onEvent, { borrowsEvents: true });
     if (this.timer === null) this.startTimer();
   }
 
