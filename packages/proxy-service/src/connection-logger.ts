@@ -1,10 +1,10 @@
 import { connectionLogger, type Logger } from '@stratum-relay/logger';
 import { RateLimitedLog } from '@stratum-relay/proxy-core';
-import type { ProxyEvent, ProxyEventListener } from '@stratum-relay/shared-types';
+import type { ProxyEvent, ProxyEventListener, ProxyEventSubscribeOptions } from '@stratum-relay/shared-types';
 
 /** What the logger needs from ProxyServer.events. */
 export interface EventSource {
-  subscribe(listener: ProxyEventListener): () => void;
+  subscribe(listener: ProxyEventListener, options?: ProxyEventSubscribeOptions): () => void;
 }
 
 /** Worker names come from the miner: cap what is kept per connection. */
@@ -48,7 +48,8 @@ export class ConnectionLogger {
   /** Start logging `events`; returns this for chaining. */
   attach(events: EventSource): this {
     this.detach();
-    this.unsubscribe = events.subscribe(this.handle);
+    // Everything it keeps (worker name, addresses) is copied out during the call: it borrows events.
+    this.unsubscribe = events.subscribe(this.handle, { borrowsEvents: true });
     return this;
   }
 

@@ -8,6 +8,7 @@ import type {
   PoolProbedEvent,
   ProxyEvent,
   ProxyEventListener,
+  ProxyEventSubscribeOptions,
   StratumNotificationEvent,
   StratumRequestEvent,
   StratumResponseEvent,
@@ -68,8 +69,11 @@ export interface MetricsCollectorOptions {
 
 /** Anything with the ProxyEventBus `subscribe` shape. */
 export interface EventSource {
-  subscribe(listener: ProxyEventListener): () => void;
+  subscribe(listener: ProxyEventListener, options?: ProxyEventSubscribeOptions): () => void;
 }
+
+/** A submit's params when the audit will not read them (read, they would be decoded for nothing). */
+const UNREAD_PARAMS: readonly unknown[] = Object.freeze([]);
 
 export interface ConnectionStatus {
   connectionId: number;
@@ -212,7 +216,9 @@ export class MetricsCollector {
   /** Subscribes to a ProxyServer's event bus and starts the expiry sweeper. */
   attach(source: EventSource): void {
     if (this.unsubscribe !== null) return;
-    this.unsubscribe = source.subscribe(this.listener);
+    // The collector copies what it keeps out of each event during the call: it borrows, so the
+    // relay lends it reused events and decodes a line's params only where they are read here.
+    this.unsubscribe = source.subscribe(this.listener, { borrowsEvents: true });
     this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
     this.sweeper.unref();
   }
@@ -645,7 +651,7 @@ export class MetricsCollector {
     if (e.direction === 'miner_to_pool') {
       const id = e.id;
       const answerable = isPendingId(id);
-      const info = this.onMinerMethod(s, e.method, e.params, answerable);
+      const info = this.onMinerMethod(s, e.method, e, answerable);
       if (answerable) this.addPending(s, s.minerRequests, id, e.t, info);
     } else {
       // Some pools send mining.notify / set_difficulty with an id: interpret them all the same.
@@ -662,7 +668,7 @@ export class MetricsCollector {
     const s = this.states.get(e.connectionId);
     if (s === undefined) return;
     if (e.direction === 'pool_to_miner') this.onPoolMethod(s, e.method, e.params);
-    else this.onMinerMethod(s, e.method, e.params, false);
+    else this.onMinerMethod(s, e.method, e, false);
   }
 
   private addPending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo): void {
@@ -675,9 +681,10 @@ export class MetricsCollector {
   }
 
   /** A request or notification from the miner. Returns what its pending entry must remember. */
-  private onMinerMethod(s: ConnectionState, method: string, params: readonly unknown[], answerExpected: boolean): RequestInfo {
-    if (method === 'mining.submit') return this.onSubmit(s, params, answerExpected);
-    if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, params[0]);
+  private onMinerMethod(s: ConnectionState, method: string, e: { readonly params: readonly unknown[] }, answerExpected: boolean): RequestInfo {
+    // HOT PATH: `e.params` of a lent event is decoded when read; a submit's only when audited.
+    if (method === 'mining.submit') return this.onSubmit(s, s.jobs !== null ? e.params : UNREAD_PARAMS, answerExpected);
+    if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, e.params[0]);
     return plainRequestInfo(method);
   }
 
