@@ -20,6 +20,27 @@ describe('PendingRequests', () => {
     expect(p.take('4')?.data).toBe('string');
   });
 
+  it('keeps ids apart while one waits outside the map and others in it, whichever goes first', () => {
+    const p = new PendingRequests<string>(10);
+    p.add(1, 1, 'a'); // alone: kept outside the map
+    p.add(2, 2, 'b');
+    p.add(1, 3, 'c');
+    expect(p.take(1)?.data).toBe('a');
+    p.add(3, 4, 'd');
+    expect(p.take(2)?.data).toBe('b');
+    expect(p.take(1)?.data).toBe('c');
+    expect(p.take(1)).toBeUndefined();
+    p.add('3', 5, 'e');
+    expect(p.take('3')?.data).toBe('e');
+    expect(p.take(3)?.data).toBe('d');
+    expect(p.size).toBe(0);
+    for (let i = 0; i < 100; i++) {
+      p.add(i, i, String(i));
+      expect(p.take(i)?.data).toBe(String(i));
+    }
+    expect(p.size).toBe(0);
+  });
+
   it('evicts the oldest entry when full and returns it', () => {
     const p = new PendingRequests<number>(2);
     expect(p.add(1, 1, 1)).toBeNull();
