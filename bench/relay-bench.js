@@ -9,18 +9,20 @@ const { parseArgs } = require('./lib/args');
 //   pnpm bench:relay [--rounds 5] [--seconds 5] [--throughput-connections 20]
 //                    [--latency-connections 500] [--rate 1000] [--merkle-depth 12]
 //                    [--targets direct,pipe,true,false] [--modes throughput,latency]
-//                    [--gc] [--cpu-prof <dir>] [--before <tree>]
+//                    [--gc] [--cpu-prof <dir>] [--before <tree>] [--trees a=<tree>,b=<tree>]
 //
 // --merkle-depth: levels of the merkle branch in the pool's mining.notify. 12 by default, as deep
 //   as mainnet's blocks of today (10-13); 3 gives the numbers measured before it was an option.
 // --targets: which paths to measure: `direct`, `pipe`, and one stratum-relay per SHARE_AUDIT value
 //   (`true` and `false` by default; any value the relay accepts, e.g. `rejected`). With --before,
 //   `before:<value>` is that relay built from another tree (e.g. a copy of it before a change),
-//   measured in the same rounds: `--before /tmp/base --targets pipe,before:false,false`.
+//   measured in the same rounds: `--before /tmp/base --targets pipe,before:false,false`; with
+//   --trees, `<name>:<value>` for each named tree (one build per step of a change).
 // --modes: `throughput` (saturating) and/or `latency` (fixed rate).
-// --gc: count the relay process's garbage collections during the latency runs (a perf_hooks
-//   observer preloaded with NODE_OPTIONS=--require, bench/lib/gc-counter.js) and report
-//   scavenges per second and their mean pause. Off by default: the observer is not free.
+// --gc: trace the relay process's garbage collections during the latency runs (V8's
+//   --trace-gc-nvp, turned on by bench/lib/gc-counter.js preloaded with NODE_OPTIONS=--require)
+//   and report scavenges per second, their mean pause, and the heap bytes the relay allocates
+//   per submit round trip (what drives the scavenges). Off by default.
 // --cpu-prof <dir>: stratum-relay records a V8 CPU profile of its throughput rounds, as `node
 //   --cpu-prof` would (bench/lib/cpu-profiler.js, preloaded); the profiles land in <dir>/<audit>/
 //   (open them in Chrome DevTools or summarise them with `node bench/lib/cpu-profile-summary.js`).
@@ -49,12 +51,18 @@ const TARGET_KEYS = String(args.targets ?? 'direct,pipe,true,false').split(',').
 const MODES = String(args.modes ?? 'throughput,latency').split(',').filter(Boolean);
 const GC = args.gc === 'true';
 const CPU_PROF = args['cpu-prof'] === undefined ? null : path.resolve(args['cpu-prof']);
-const BEFORE = args.before === undefined ? null : path.resolve(args.before);
+const TREES = new Map(
+  [...(args.before === undefined ? [] : [`before=${args.before}`]), ...String(args.trees ?? '').split(',').filter(Boolean)].map((t) => {
+    const [name, dir] = t.split('=');
+    if (!name || !dir) throw new Error(`--trees: name=<tree>, got ${t}`);
+    return [name, path.resolve(dir)];
+  }),
+);
 const { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy } = require('./lib/procs');
 const PROXY_BIN = path.join(__dirname, '../packages/proxy-service/bin/stratum-proxy.js');
 
 /** stratum-relay (`bin`) on core 1 in front of the pool, configured like an operator would; resolves once /healthz answers. */
-async function startRelay(bin, poolPort, env) {
+async function startRelay(bin, poolPort, env, trace) {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const child = start(bin, [], {
     cpu: 1,
@@ -69,9 +77,10 @@ async function startRelay(bin, poolPort, env) {
       ...env,
     },
   });
+  const gc = trace ? gcTrace(child.stdout) : null;
   child.stdout.resume();
   await waitHealthy(metricsPort);
-  return { port, pid: child.pid, stop: () => stop(child) };
+  return { port, pid: child.pid, gc, stop: () => stop(child) };
 }
 
 /** Capacity targets of issue 11, per SHARE_AUDIT value (share of the bare pipe relay per relay CPU-second). */
@@ -85,32 +94,68 @@ function relayName(audit) {
   return `stratum-relay (SHARE_AUDIT=${audit})`;
 }
 
-/** A `--targets` key of a stratum-relay: `<SHARE_AUDIT value>` or `before:<value>`. */
+/** A `--targets` key of a stratum-relay: `<SHARE_AUDIT value>`, or `<tree name>:<value>` for a --trees / --before build. */
 function relayTarget(key) {
-  const before = key.startsWith('before:');
-  const audit = before ? key.slice('before:'.length) : key;
-  if (before && BEFORE === null) throw new Error(`--targets ${key} needs --before <tree>`);
-  const bin = before ? path.join(BEFORE, 'packages/proxy-service/bin/stratum-proxy.js') : PROXY_BIN;
+  // SHARE_AUDIT values have colons too (`sample:0.01`): a prefix is a tree only when one has its name.
+  const colon = key.indexOf(':');
+  const tree = colon !== -1 && TREES.has(key.slice(0, colon)) ? key.slice(0, colon) : null;
+  const audit = tree === null ? key : key.slice(colon + 1);
+  const bin = tree === null ? PROXY_BIN : path.join(TREES.get(tree), 'packages/proxy-service/bin/stratum-proxy.js');
   return {
-    name: (before ? 'before: ' : '') + relayName(audit),
+    name: (tree === null ? '' : `${tree}: `) + relayName(audit),
     audit,
-    profileAs: (before ? 'before-' : '') + audit,
+    profileAs: (tree === null ? '' : `${tree}-`) + audit,
     async up(poolPort, probes) {
-      return startRelay(bin, poolPort, { SHARE_AUDIT: audit, ...probeEnv(probes.gcFile, probes.cpuProf) });
+      return startRelay(bin, poolPort, { SHARE_AUDIT: audit, ...probeEnv(probes.gc, probes.cpuProf) }, probes.gc);
     },
   };
 }
 
-/** Environment that makes a relay process count its GCs into `gcFile` and/or write a CPU profile. */
-function probeEnv(gcFile, cpuProf) {
+/** Environment that makes a relay process trace its GCs on stdout and/or write a CPU profile. */
+function probeEnv(gc, cpuProf) {
   const opts = [];
-  if (gcFile) opts.push(`--require=${path.join(__dirname, 'lib/gc-counter.js')}`);
+  if (gc) opts.push(`--require=${path.join(__dirname, 'lib/gc-counter.js')}`);
   if (cpuProf) opts.push(`--require=${path.join(__dirname, 'lib/cpu-profiler.js')}`);
   if (opts.length === 0) return {};
   return {
     NODE_OPTIONS: [process.env.NODE_OPTIONS, ...opts].filter(Boolean).join(' '),
-    ...(gcFile ? { BENCH_GC_FILE: gcFile } : {}),
     ...(cpuProf ? { BENCH_CPU_PROF_DIR: cpuProf } : {}),
+  };
+}
+
+/**
+ * The collections a relay reports on `stdout` with `--trace-gc-nvp`, as they arrive. `window(a, b)`
+ * sums those between two `mark()`s: scavenges (`gc=s`) and their pauses, and the allocation rate,
+ * from the bytes each collection reports as allocated since the previous one (`allocated=`) over
+ * the time between the window's first and last collection (the relay's own clock).
+ */
+function gcTrace(stdout) {
+  const events = [];
+  let tail = '';
+  stdout.on('data', (chunk) => {
+    const lines = (tail + chunk.toString('latin1')).split('\n');
+    tail = lines.pop();
+    for (const line of lines) {
+      const gc = / gc=(\S+)/.exec(line);
+      const t = /\s(\d+) ms: pause=([\d.]+)/.exec(line);
+      const allocated = / allocated=(\d+)/.exec(line);
+      if (gc === null || t === null) continue;
+      events.push({ t: Number(t[1]), pause: Number(t[2]), scavenge: gc[1] === 's', allocated: allocated === null ? 0 : Number(allocated[1]) });
+    }
+  });
+  return {
+    mark: () => events.length,
+    window(from, to) {
+      const es = events.slice(from, to);
+      const scavenges = es.filter((e) => e.scavenge);
+      const span = es.length >= 2 ? (es[es.length - 1].t - es[0].t) / 1000 : NaN;
+      const allocated = es.slice(1).reduce((sum, e) => sum + e.allocated, 0);
+      return {
+        scavenges: scavenges.length,
+        scavengeMs: scavenges.reduce((sum, e) => sum + e.pause, 0),
+        bytesPerSecond: allocated / span,
+      };
+    },
   };
 }
 
@@ -124,29 +169,22 @@ const ALL_TARGETS = {
   pipe: {
     name: 'bare pipe relay',
     async up(poolPort, probes) {
-      const c = start(path.join(__dirname, 'lib/pipe-relay.js'), [`127.0.0.1:${poolPort}`], { cpu: 1, env: probeEnv(probes.gcFile, null) });
+      const c = start(path.join(__dirname, 'lib/pipe-relay.js'), [`127.0.0.1:${poolPort}`], { cpu: 1, env: probeEnv(probes.gc, null) });
+      const gc = probes.gc ? gcTrace(c.stdout) : null;
       const { port } = await jsonLines(c)();
-      return { port, pid: c.pid, stop: () => stop(c) };
+      return { port, pid: c.pid, gc, stop: () => stop(c) };
     },
   },
 };
 const TARGETS = TARGET_KEYS.map((key) => ALL_TARGETS[key] ?? relayTarget(key));
 if (!TARGETS.some((t) => t.name === 'bare pipe relay')) throw new Error('--targets must include pipe: every ratio is against it');
 
-function readGc(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
 async function measure(target, mode) {
   const pool = start(path.join(__dirname, 'lib/bench-pool.js'), [mode, String(MERKLE_DEPTH)], { cpu: 0 });
   const { port: poolPort } = await jsonLines(pool)();
-  const gcFile = GC && mode === 'latency' ? path.join(os.tmpdir(), `relay-bench-gc-${process.pid}-${Date.now()}.json`) : null;
+  const gc = GC && mode === 'latency';
   const cpuProf = CPU_PROF !== null && mode === 'throughput' && target.audit !== undefined ? path.join(CPU_PROF, target.profileAs) : null;
-  const relay = await target.up(poolPort, { gcFile, cpuProf });
+  const relay = await target.up(poolPort, { gc, cpuProf });
   const gen = start(
     path.join(__dirname, 'lib/load-gen.js'),
     [
@@ -165,20 +203,22 @@ async function measure(target, mode) {
   const next = jsonLines(gen);
   await next(); // {"phase":"measuring"}
   const cpu0 = relay.pid ? cpuSeconds(relay.pid) : 0;
-  const gc0 = gcFile && relay.pid ? readGc(gcFile) : null;
+  const gc0 = relay.gc ? relay.gc.mark() : null;
   const result = await next();
   const cpu = relay.pid ? cpuSeconds(relay.pid) - cpu0 : NaN;
-  const gc1 = gc0 ? readGc(gcFile) : null;
+  const gc1 = relay.gc ? relay.gc.mark() : null;
   await stop(gen);
   await relay.stop();
   await stop(pool);
-  if (gcFile) fs.rmSync(gcFile, { force: true });
   const messages = result.msgsPerSec * result.seconds;
-  const gc =
-    gc0 && gc1
-      ? { scavengesPerSec: (gc1.scavenges - gc0.scavenges) / result.seconds, scavengeMeanMs: (gc1.scavengeMs - gc0.scavengeMs) / Math.max(1, gc1.scavenges - gc0.scavenges) }
-      : { scavengesPerSec: NaN, scavengeMeanMs: NaN };
-  return { ...result, ...gc, relayCpuSeconds: cpu, cpuUsPerMsg: (cpu * 1e6) / messages, msgsPerCpuSecond: messages / cpu };
+  const w = relay.gc ? relay.gc.window(gc0, gc1) : null;
+  const gcStats = {
+    scavengesPerSec: w ? w.scavenges / result.seconds : NaN,
+    scavengeMeanMs: w && w.scavenges > 0 ? w.scavengeMs / w.scavenges : NaN,
+    // Heap bytes per submit round trip (a submit and its answer relayed and observed).
+    allocatedPerRtt: w ? w.bytesPerSecond / (result.rttCount / result.seconds) : NaN,
+  };
+  return { ...result, ...gcStats, relayCpuSeconds: cpu, cpuUsPerMsg: (cpu * 1e6) / messages, msgsPerCpuSecond: messages / cpu };
 }
 
 const median = (xs) => {
@@ -189,7 +229,7 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
 async function main() {
-  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered', 'gcPerSec', 'gcMeanMs'];
+  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered', 'gcPerSec', 'gcMeanMs', 'allocPerRtt'];
   const results = new Map(TARGETS.map((t) => [t.name, Object.fromEntries(keys.map((k) => [k, []]))]));
   const throughput = MODES.includes('throughput');
   const latency = MODES.includes('latency');
@@ -214,7 +254,11 @@ async function main() {
         r.answered.push(lat.rttCount / (RATE * lat.seconds));
         r.gcPerSec.push(lat.scavengesPerSec);
         r.gcMeanMs.push(lat.scavengeMeanMs);
-        notes.push(`p99 ${f(lat.p99)} ms` + (GC ? `, ${f(lat.scavengesPerSec)} scavenges/s of ${f(lat.scavengeMeanMs)} ms` : ''));
+        r.allocPerRtt.push(lat.allocatedPerRtt);
+        notes.push(
+          `p99 ${f(lat.p99)} ms` +
+            (GC ? `, ${f(lat.scavengesPerSec)} scavenges/s of ${f(lat.scavengeMeanMs)} ms, ${int(lat.allocatedPerRtt)} B allocated per round trip` : ''),
+        );
       }
       process.stderr.write(`round ${round} ${t.name}: ${notes.join(', ')}\n`);
     }
@@ -237,12 +281,12 @@ async function main() {
   // p99 of a few thousand round trips moves by a millisecond between runs on a shared machine, so
   // the relay-vs-pipe difference is taken per round (same minute, same neighbours), then the median.
   const pairedP99 = (name) => median(results.get(name).p99.map((v, i) => v - results.get('bare pipe relay').p99[i]));
-  const gcColumns = GC ? ' scavenges/s at the fixed rate | mean scavenge (ms) |' : '';
+  const gcColumns = GC ? ' scavenges/s at the fixed rate | mean scavenge (ms) | heap B allocated per round trip |' : '';
   console.log(
     '| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | submits answered at the fixed rate | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 (paired) |' +
       gcColumns,
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (GC ? '---:|---:|' : ''));
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (GC ? '---:|---:|---:|' : ''));
   const verdicts = [];
   for (const t of TARGETS) {
     const perCpu = m(t.name, 'perCpu');
@@ -251,7 +295,7 @@ async function main() {
     const ratio = perCpu / pipe.perCpu;
     console.log(
       `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(m(t.name, 'answered') * 100, 1)}% | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(pairedP99(t.name), 3)} |` +
-        (GC ? ` ${f(m(t.name, 'gcPerSec'))} | ${f(m(t.name, 'gcMeanMs'))} |` : ''),
+        (GC ? ` ${f(m(t.name, 'gcPerSec'))} | ${f(m(t.name, 'gcMeanMs'))} | ${int(m(t.name, 'allocPerRtt'))} |` : ''),
     );
     if (t.audit !== undefined) {
       const parts = [];
