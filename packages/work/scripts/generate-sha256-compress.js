@@ -8,11 +8,13 @@
 //
 // Why generated, not a loop: unrolled, V8 keeps the 8 working variables and the schedule words in
 // registers and stack slots, with no array loads, bounds checks or index arithmetic per round.
-// Measured with callgrind (docs/BENCHMARKS.md, "Share audit"): ~7,700 instructions per block for
-// the former loop (sha256-midstate.ts), ~3,700 for compress, ~2,250 for compressPad64 (no
-// schedule to expand: it is all constants) and ~3,450 for compressDigest. Variants that were
-// tried and dropped: a first block from the IV (1.5 % fewer instructions) and a header's last
-// block (9 % fewer, once per share): not worth their 270 generated lines each.
+// Instructions per block (callgrind, `bench/work-bench.js --only <row>`, docs/BENCHMARKS.md "Share
+// audit"): ~8,100 for the former loop (sha256-midstate.ts), ~3,260 for compress, ~2,060 for
+// compressPad64 (no schedule to expand: it is all constants) and ~3,000 for compressDigest.
+// Tried and dropped: a first block from the IV (1.5 % fewer instructions) and a header's last
+// block (9 % fewer, once per share), not worth their 270 generated lines each; two blocks of two
+// shares interleaved in one function (more instruction-level parallelism) ran slower, and past
+// V8's --max-optimized-bytecode-size it is not optimized at all: keep each function one block.
 const fs = require('node:fs');
 const path = require('node:path');
 
