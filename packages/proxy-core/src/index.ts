@@ -35,6 +35,6 @@ export type { RateLimitedLogOptions, SuppressedSummary } from './admission/log-l
 export { LineSplitter } from '@stratum-relay/stratum-wire';
 export type { LineSink, LineSplitterState } from '@stratum-relay/stratum-wire';
 export { StratumParser } from './stratum-parser';
-export type { LineObserver, StratumParserOptions } from './stratum-parser';
+export type { LineObserver, LineTap, StratumParserOptions } from './stratum-parser';
 export { ProxyCoreError } from './errors';
 export type { ProxyCoreErrorCode } from './errors';

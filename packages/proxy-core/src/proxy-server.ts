@@ -15,7 +15,7 @@ import {
   type HandoverResult,
   type KeptConnection,
 } from './handover/connection-export';
-import { StratumParser } from './stratum-parser';
+import { StratumParser, type LineTap } from './stratum-parser';
 import { AdmissionGate, OPEN_ADMISSION, type AdmissionSettings, type AdmittedConnection } from './admission/admission-gate';
 import { AuthorizeDeadline } from './admission/authorize-deadline';
 import { Failback } from './upstream/failback';
@@ -68,6 +68,8 @@ export interface ProxyServerOptions {
   preConnectBufferBytes: number;
   /** Observer per connection and direction. Default: a StratumParser reporting on `events`. */
   observerFactory?: ObserverFactory;
+  /** Given to the default observers (not to an `observerFactory`'s): sees every line's raw bytes (the message trace). */
+  lineTap?: LineTap;
   /** Opens plain upstream sockets (test hook, TCP pools only). Default: `net.connect`. */
   connect?: UpstreamConnector;
   /** Opens upstream sockets (TCP or TLS). Default: the real dialer. Wins over `connect`. */
@@ -162,9 +164,12 @@ export class ProxyServer {
       maxLineBytes: options.maxLineBytes,
       preConnectBufferBytes: options.preConnectBufferBytes,
     };
+    const lineTap = options.lineTap;
     this.observerFactory =
       options.observerFactory ??
-      ((connectionId, direction, bus) => new StratumParser({ connectionId, direction, maxLineBytes: this.settings.maxLineBytes, bus }));
+      (lineTap === undefined
+        ? (connectionId, direction, bus) => new StratumParser({ connectionId, direction, maxLineBytes: this.settings.maxLineBytes, bus })
+        : (connectionId, direction, bus) => new StratumParser({ connectionId, direction, maxLineBytes: this.settings.maxLineBytes, bus, lineTap }));
     const dial = options.dial ?? (options.connect !== undefined ? dialerFrom(options.connect) : undefined);
     this.upstreams = new UpstreamPools({
       pools: poolsOf(options),

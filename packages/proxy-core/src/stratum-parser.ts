@@ -37,6 +37,20 @@ export interface StratumParserOptions {
    * either way (stratum-parser.fast-path.test.ts).
    */
   fastPath?: boolean;
+  /** Sees every line before it is classified (a message trace); absent = no cost but one check per line. */
+  lineTap?: LineTap;
+}
+
+/**
+ * Sees the raw bytes of every complete line of every connection, after the chunk was relayed and
+ * before the line is classified: lines that fail to parse too, and a marker for an oversized line
+ * (its bytes were never held). `buf` is lent for the call only (a line that spanned chunks lives
+ * in a buffer reused for the next one): copy what you keep. `t` is the chunk's arrival time
+ * (performance.now()). Must not throw; whatever it throws is swallowed, never seen by the relay.
+ */
+export interface LineTap {
+  line(connectionId: number, direction: Direction, buf: Buffer, start: number, end: number, t: number): void;
+  oversized(connectionId: number, direction: Direction, bytes: number, t: number): void;
 }
 
 /** What {@link StratumParser.decode} returns for a line that is not JSON. */
@@ -81,6 +95,8 @@ export class StratumParser implements LineObserver, LineSink {
   /** Arrival time of the chunk being split; -1 = not taken yet. */
   private chunkT = -1;
   private unexpectedErrors = 0;
+  /** Decided once: null unless a trace listens. */
+  private readonly tap: LineTap | null;
 
   constructor(options: StratumParserOptions) {
     this.connectionId = options.connectionId;
@@ -88,6 +104,7 @@ export class StratumParser implements LineObserver, LineSink {
     this.maxLineBytes = options.maxLineBytes;
     this.bus = options.bus;
     this.fastPath = options.fastPath ?? true;
+    this.tap = options.lineTap ?? null;
     this.splitter = new LineSplitter(options.maxLineBytes, this);
   }
 
@@ -130,6 +147,8 @@ export class StratumParser implements LineObserver, LineSink {
 
   /** @internal LineSink callback: one complete, non-blank line within the cap. */
   onLine(buf: Buffer, start: number, end: number): void {
+    // HOT PATH: without a trace this is the one added check per line.
+    if (this.tap !== null) this.tapLine(buf, start, end);
     // Nobody listens: skip decoding entirely; the splitter state stays consistent regardless.
     if (!this.bus.hasListeners) return;
     // HOT PATH: most lines end here, classified from their bytes with nothing allocated.
@@ -152,6 +171,15 @@ export class StratumParser implements LineObserver, LineSink {
     m.params = EMPTY_PARAMS;
     m.result = undefined;
     m.error = undefined;
+  }
+
+  private tapLine(buf: Buffer, start: number, end: number): void {
+    try {
+      (this.tap as LineTap).line(this.connectionId, this.direction, buf, start, end, this.now());
+    } catch {
+      // A trace is an observer of the observer: its failure must not cost a line its events.
+      this.unexpectedErrors++;
+    }
   }
 
   /** One timestamp per chunk: its lines arrived together (and the clock costs more than a line). */
@@ -289,6 +317,13 @@ export class StratumParser implements LineObserver, LineSink {
 
   /** @internal LineSink callback. */
   onOversized(bytes: number): void {
+    if (this.tap !== null) {
+      try {
+        this.tap.oversized(this.connectionId, this.direction, bytes, this.now());
+      } catch {
+        this.unexpectedErrors++;
+      }
+    }
     if (!this.bus.hasListeners) return;
     this.bus.emit({
       type: 'line.oversized',
