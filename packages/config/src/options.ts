@@ -329,6 +329,28 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     description:
       'Which submitted shares the proxy hashes itself to check them against the job and difficulty (audit metrics): all; rejected = every share the pool rejects (valid_rejected stays exact) plus a sample of all shares, 1 % or rejected:<fraction>; sample:<fraction> = that fraction of all shares; off. true/false mean all/off. Under rejected and sample, the verdicts of accepted shares, the share difficulty histogram and best share come from the sample (stratum_share_audit_sampled_total, stratum_share_audit_sample_ratio), and a block candidate is only certain under all.',
   },
+  traceLines: {
+    env: 'TRACE_LINES',
+    flag: '--trace-lines',
+    kind: 'int',
+    valueName: '<n>',
+    description:
+      'Message trace: the last n lines each way of every connection (also at most 64 KiB per connection), authorize password masked, for /api/trace, the debug bundle and /ui; 0 = no trace at all.',
+  },
+  traceKeepClosedMs: {
+    env: 'TRACE_KEEP_CLOSED_MS',
+    flag: '--trace-keep-closed-ms',
+    kind: 'int',
+    valueName: '<ms>',
+    description: 'How long a closed connection stays on /api/connections with its trace (at most 10,000 closed connections, oldest dropped first).',
+  },
+  traceMaxBytes: {
+    env: 'TRACE_MAX_BYTES',
+    flag: '--trace-max-bytes',
+    kind: 'int',
+    valueName: '<bytes>',
+    description: 'Bound on the trace lines kept per process, all connections together; over it the oldest lines go first (closed connections before open ones).',
+  },
   workers: {
     env: 'WORKERS',
     flag: '--workers',

@@ -88,6 +88,12 @@ export const configSchema = z
     maxClientIds: z.number().int().min(0).nullable().default(500),
     /** true = all, false = off, or a sampling mode (share-audit.ts). */
     shareAudit: shareAuditSchema.default(true),
+    /** Lines kept per connection and direction in the message trace; 0 = no trace (nothing allocated, no line tap). */
+    traceLines: z.number().int().min(0).max(100_000).default(200),
+    /** How long a closed connection's trace and details stay readable (/api/trace, /api/debug/bundle). */
+    traceKeepClosedMs: z.number().int().min(0).default(600_000),
+    /** Bound on the bytes of every trace line kept in a process, open and closed connections together. */
+    traceMaxBytes: z.number().int().min(0).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
     /** Relay processes; `auto` = one per CPU core (resolved when the program starts). 1 = no cluster at all. */
     workers: z.union([z.number().int().min(1).max(MAX_WORKERS), z.literal('auto')]).default(1),
   })

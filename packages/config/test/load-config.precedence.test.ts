@@ -173,6 +173,9 @@ function samples(dir: string): { readonly [K in ConfigKey]: Sample } {
     submitTimeoutMs: { text: '1000', value: 1000 },
     maxClientIds: { text: '7', value: 7 },
     shareAudit: { text: 'false', value: false },
+    traceLines: { text: '0', value: 0 },
+    traceKeepClosedMs: { text: '5000', value: 5000 },
+    traceMaxBytes: { text: '1048576', value: 1048576 },
     workers: { text: '4', value: 4 },
   };
 }
