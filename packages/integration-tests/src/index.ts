@@ -4,6 +4,8 @@ export type { ProxyProcess, ProxyProcessOptions } from './proxy-process';
 export { startPoolSimProcess } from './pool-sim-process';
 export type { PoolSimProcess, PoolSimProcessOptions } from './pool-sim-process';
 export { startPrometheus } from './prometheus-process';
+export { startPostgres } from './postgres-server';
+export type { PostgresServer } from './postgres-server';
 export type { PrometheusOptions, PrometheusProcess, PrometheusQueryResult } from './prometheus-process';
 export { spawnNode, spawnTracked } from './tracked-process';
 export type { ExitStatus, SpawnNodeOptions, SpawnTrackedOptions, TrackedProcess } from './tracked-process';

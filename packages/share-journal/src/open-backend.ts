@@ -1,0 +1,20 @@
+import type { JournalBackend } from './journal-backend';
+import type { JournalTarget } from './journal-target';
+import { PostgresBackend } from './postgres-backend';
+import { SqliteBackend } from './sqlite-backend';
+
+export interface OpenBackendOptions {
+  /** Reading only (the CLI): SQLite opens the file read-only and never creates it. */
+  readonly readonly?: boolean;
+  readonly applicationName?: string;
+}
+
+/**
+ * The backend for a parsed SHARE_JOURNAL. A SQLite file is opened at once (a missing directory
+ * fails here, at start); PostgreSQL connects on the first query.
+ * @throws JournalError SRL_ERR_JOURNAL_OPEN
+ */
+export function openJournalBackend(target: JournalTarget, options: OpenBackendOptions = {}): JournalBackend {
+  if (target.kind === 'sqlite') return new SqliteBackend({ path: target.path, readonly: options.readonly === true });
+  return new PostgresBackend({ url: target.url, ...(options.applicationName !== undefined ? { applicationName: options.applicationName } : {}) });
+}
