@@ -38,6 +38,7 @@ export class TraceBuffer<T = TraceEntry> {
 
 export class MethodChoices {
   constructor(limit?: number);
+  readonly limit: number;
   add(method: string): boolean;
   list(): string[];
   clear(): void;
