@@ -127,6 +127,13 @@ export class ConnectionState {
   rejected = 0;
   /** Wall-clock ms of the latest mining.submit; null before the first. */
   lastShareAt: number | null = null;
+  /** For /api/connections and /ui (not exported in a handover: they restart at 0 in the adopting process). */
+  acceptedDifficulty = 0;
+  bestShare = 0;
+  blockCandidates = 0;
+  /** Rejects and audit verdicts by name; allocated with the first one. */
+  rejectedByReason: Record<string, number> | null = null;
+  auditVerdicts: Record<string, number> | null = null;
 
   constructor(
     readonly connectionId: number,
@@ -147,6 +154,16 @@ export class ConnectionState {
   poolRequestTable(): PendingRequests<RequestInfo> {
     if (this.poolRequests === null) this.poolRequests = new PendingRequests<RequestInfo>(this.maxPending);
     return this.poolRequests;
+  }
+
+  countReject(reason: string): void {
+    const counts = (this.rejectedByReason ??= {});
+    counts[reason] = (counts[reason] ?? 0) + 1;
+  }
+
+  countVerdict(verdict: string): void {
+    const counts = (this.auditVerdicts ??= {});
+    counts[verdict] = (counts[verdict] ?? 0) + 1;
   }
 
   /** Stratum's default share difficulty is 1 until the pool sets one. */

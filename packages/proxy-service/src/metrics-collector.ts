@@ -267,6 +267,16 @@ export class MetricsCollector {
     return out;
   }
 
+  /** One open connection's state, read-only (the message trace's /api/connections and debug bundle). */
+  connectionState(connectionId: number): Readonly<ConnectionState> | undefined {
+    return this.states.get(connectionId);
+  }
+
+  /** Every open connection's state, read-only. */
+  connectionStates(): IterableIterator<Readonly<ConnectionState>> {
+    return this.states.values();
+  }
+
   /** Feeds one event. Never throws. */
   handle(event: ProxyEvent): void {
     try {
@@ -737,7 +747,11 @@ export class MetricsCollector {
   /** Best share and block candidates from a hashed share (every one, sampled or not); its check. */
   private judge(s: ConnectionState, result: ShareEvaluation, difficulty: number): ShareCheck {
     s.series.observeShare(result.difficulty);
-    if (result.meetsNetworkTarget) s.series.blockCandidates().add(1);
+    if (result.difficulty > s.bestShare) s.bestShare = result.difficulty;
+    if (result.meetsNetworkTarget) {
+      s.series.blockCandidates().add(1);
+      s.blockCandidates++;
+    }
     return result.difficulty >= difficulty ? ShareCheck.Valid : ShareCheck.Invalid;
   }
 
@@ -817,9 +831,12 @@ export class MetricsCollector {
       s.accepted++;
       s.series.accepted.add(1);
       s.series.acceptedDifficulty.add(info.difficulty);
+      s.acceptedDifficulty += info.difficulty;
     } else {
       s.rejected++;
-      s.series.rejectedFor(rejectReason(error)).add(1);
+      const reason = rejectReason(error);
+      s.series.rejectedFor(reason).add(1);
+      s.countReject(reason);
     }
     let check = info.check;
     // SHARE_AUDIT=rejected: a share not hashed at submit is hashed now, if the pool rejected it.
@@ -829,6 +846,7 @@ export class MetricsCollector {
     }
     const verdict = auditVerdict(check, accepted);
     if (verdict === null) return;
+    s.countVerdict(verdict);
     // Exact counts only for the verdicts this mode sees every share of (AuditPlan.exactVerdicts).
     this.verdicts.get(verdict)?.add(1);
     if (info.sampled && this.sampledVerdicts !== null) this.sampledVerdicts.get(verdict)?.add(1);
