@@ -12,9 +12,12 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // trace-view's assets run in the browser as ES modules (no build step).
-    files: ['packages/trace-view/assets/**/*.js'],
-    languageOptions: { sourceType: 'module', globals: { document: 'readonly', window: 'readonly', HTMLElement: 'readonly' } },
+    // Browser pages and components, served as ES modules as they are (no build step).
+    files: ['packages/trace-view/assets/**/*.js', 'packages/pool-sim/ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', window: 'readonly', HTMLElement: 'readonly', HTMLAnchorElement: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', setInterval: 'readonly' },
+    },
   },
   {
     files: ['**/*.ts'],

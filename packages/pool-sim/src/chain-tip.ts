@@ -21,13 +21,18 @@ export class SimulatedChain {
   constructor(
     private readonly prng: Prng,
     startHeight: number,
-    private readonly txCount: number,
+    private txCount: number,
   ) {
     this.current = this.makeTip(startHeight);
   }
 
   get tip(): ChainTip {
     return this.current;
+  }
+
+  /** Transactions per block from the next tip on (a profile switch); the current tip keeps its own. */
+  setTxCount(txCount: number): void {
+    this.txCount = txCount;
   }
 
   advance(): ChainTip {

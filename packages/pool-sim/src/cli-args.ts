@@ -36,7 +36,10 @@ Options:
   --control-port PORT      serve the control API on this port: GET /stats, GET /healthz,
                            POST /advance-tip, /rotate-job, /difficulty?value=D[&worker=W],
                            faults POST /sessions/kill, /blackhole?on=true|false,
-                           /pause-reading?on=true|false
+                           /pause-reading?on=true|false; GET /api/state,
+                           /api/traces?session=S&method=M&direction=D&limit=N,
+                           /api/debug/bundle/SESSION, POST /profile?name=P; the page GET /ui
+  --trace-entries N        lines kept in the message trace, 0 = off (default 10000)
   --stats-file PATH        write the final stats as JSON here on exit
   --log-level LEVEL        ${LOG_LEVELS.join(' | ')} (default info)
   -h, --help               show this help
@@ -94,6 +97,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         seed: { type: 'string' },
         password: { type: 'string' },
         'control-port': { type: 'string' },
+        'trace-entries': { type: 'string' },
         'stats-file': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -149,6 +153,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     }
     options.logLevel = v['log-level'] as LogLevel;
   }
+  if (v['trace-entries'] !== undefined) options.traceEntries = parseInteger('trace-entries', v['trace-entries'], 0, 1_000_000);
   const controlPort = v['control-port'] === undefined ? null : parseInteger('control-port', v['control-port'], 0, 65535);
   let statsFile: string | null = null;
   if (v['stats-file'] !== undefined) {

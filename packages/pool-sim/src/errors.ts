@@ -2,7 +2,8 @@ export type PoolSimErrorCode =
   | 'SRL_ERR_POOL_SIM_OPTIONS'
   | 'SRL_ERR_POOL_SIM_CLI'
   | 'SRL_ERR_POOL_SIM_LISTEN'
-  | 'SRL_ERR_POOL_SIM_NOT_LISTENING';
+  | 'SRL_ERR_POOL_SIM_NOT_LISTENING'
+  | 'SRL_ERR_POOL_SIM_UNKNOWN_PROFILE';
 
 /** Base error of pool-sim: tests assert on `.code`, never on message text. */
 export class PoolSimError extends Error {
@@ -34,5 +35,16 @@ export class ListenError extends PoolSimError {
   constructor(message: string, cause: unknown) {
     super('SRL_ERR_POOL_SIM_LISTEN', message, { cause });
     this.name = 'ListenError';
+  }
+}
+
+/** A profile switch named no profile; `known` lists the names that exist. */
+export class UnknownProfileError extends PoolSimError {
+  constructor(
+    readonly requested: string,
+    readonly known: readonly string[],
+  ) {
+    super('SRL_ERR_POOL_SIM_UNKNOWN_PROFILE', `unknown profile ${JSON.stringify(requested)}; known: ${known.join(', ')}`);
+    this.name = 'UnknownProfileError';
   }
 }

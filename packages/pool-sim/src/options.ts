@@ -48,6 +48,11 @@ export interface PoolSimOptions {
   startHeight: number;
   /** Fault injection; null = none. */
   chaos: ChaosOptions | null;
+  /**
+   * Lines kept in the global message trace (`GET /api/traces`), both ways, every session;
+   * 0 turns tracing off (no per-line cost at all).
+   */
+  traceEntries: number;
   /** Keep every byte each session received and sent (transparency tests). */
   captureBytes: boolean;
   logLevel: LogLevel;

@@ -7,10 +7,12 @@ import type { JobBook } from './job-book';
 import type { PoolJob } from './job-factory';
 import type { PoolSimOptions } from './options';
 import { REJECT_CODES, type RejectReason } from './reject-reason';
+import { maskTraceLine } from './trace-mask';
 import { SessionJobs } from './session-jobs';
 import { judgeShare, type Judgement } from './share-judge';
-import type { PoolFaults, ShareOutcome, StatsBook } from './stats-book';
+import { addOutcome, emptyWorkerStats, type PoolFaults, type ShareOutcome, type StatsBook, type WorkerStats } from './stats-book';
 import { parseSubmitParams } from './submit-params';
+import type { TraceKind, TraceRing } from './trace-ring';
 import type { Vardiff } from './vardiff';
 import { acceptLine, errorLine, notificationLine, resultLine } from './wire';
 
@@ -36,6 +38,30 @@ export interface SessionCapture {
   readonly open: boolean;
 }
 
+/** One session as the control API shows it (`GET /api/state`, the debug bundle). */
+export interface SessionInfo {
+  readonly id: number;
+  readonly extranonce1: string;
+  readonly remote: { readonly address: string; readonly port: number } | null;
+  /** Milliseconds since the epoch. */
+  readonly connectedAt: number;
+  readonly closedAt: number | null;
+  readonly open: boolean;
+  readonly subscribed: boolean;
+  /** Authorized and sent its first job: broadcasts reach it. */
+  readonly active: boolean;
+  readonly workers: readonly string[];
+  readonly difficulty: number;
+  /** The BIP310 mask agreed with mining.configure, 8 hex digits ('00000000' = none). */
+  readonly versionMask: string;
+  readonly vardiff: boolean;
+  readonly chaos: boolean;
+  /** What the pool answered this session's shares (same meaning as the pool's worker stats). */
+  readonly shares: WorkerStats;
+  readonly lines: { readonly received: number; readonly sent: number };
+  readonly bytes: { readonly received: number; readonly sent: number };
+}
+
 /** What a session needs from its pool (kept narrow so the session is testable on its own). */
 export interface SessionHost {
   readonly options: Readonly<PoolSimOptions>;
@@ -44,6 +70,8 @@ export interface SessionHost {
   readonly logger: Logger;
   /** The pool's switchable faults; the pool flips them, sessions read them. */
   readonly faults: Readonly<PoolFaults>;
+  /** The pool's trace, or null when tracing is off (decided once, when the pool is built). */
+  readonly trace: TraceRing | null;
   /** Called with each final share outcome; builds the event only if someone listens. */
   onShare(event: () => ShareEvent): void;
   onClose(session: PoolSession): void;
@@ -83,16 +111,28 @@ export class PoolSession {
   private readonly received: Buffer[] | null;
   private readonly sent: Buffer[] | null;
   private closed = false;
+  private closedAt: number | null = null;
+  private readonly connectedAt: number;
+  private readonly remote: { readonly address: string; readonly port: number } | null;
+  private readonly shares: WorkerStats = emptyWorkerStats();
+  private linesReceived = 0;
+  private linesSent = 0;
+  private bytesReceived = 0;
+  private bytesSent = 0;
 
   constructor(
     readonly id: number,
     readonly extranonce1: string,
     private readonly socket: Socket,
     private readonly host: SessionHost,
-    private readonly chaos: ChaosPlanner | null,
-    private readonly vardiff: Vardiff | null,
+    private chaos: ChaosPlanner | null,
+    private vardiff: Vardiff | null,
   ) {
     const o = host.options;
+    this.connectedAt = host.nowMs();
+    // Read now: a closed socket no longer knows its peer.
+    this.remote =
+      socket.remoteAddress === undefined || socket.remotePort === undefined ? null : { address: socket.remoteAddress, port: socket.remotePort };
     this.difficulty = o.difficulty;
     this.received = o.captureBytes ? [] : null;
     this.sent = o.captureBytes ? [] : null;
@@ -124,6 +164,37 @@ export class PoolSession {
     return this.workers;
   }
 
+  /** A copy of what the control API shows about this session. */
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      extranonce1: this.extranonce1,
+      remote: this.remote,
+      connectedAt: this.connectedAt,
+      closedAt: this.closedAt,
+      open: !this.closed,
+      subscribed: this.subscribed,
+      active: this.isActive,
+      workers: [...this.workers],
+      difficulty: this.difficulty,
+      versionMask: this.versionMask.toString(16).padStart(8, '0'),
+      vardiff: this.vardiff !== null,
+      chaos: this.chaos !== null,
+      shares: { ...this.shares, rejected: { ...this.shares.rejected } },
+      lines: { received: this.linesReceived, sent: this.linesSent },
+      bytes: { received: this.bytesReceived, sent: this.bytesSent },
+    };
+  }
+
+  /**
+   * A profile switch: the new fault planner and vardiff (null = none) apply from the next
+   * share on; answers already planned keep their plan.
+   */
+  setBehaviour(chaos: ChaosPlanner | null, vardiff: Vardiff | null): void {
+    this.chaos = chaos;
+    this.vardiff = vardiff;
+  }
+
   capture(): SessionCapture | null {
     if (this.received === null || this.sent === null) return null;
     return {
@@ -140,7 +211,7 @@ export class PoolSession {
     if (this.closed) return;
     const clean = forceClean || job.clean;
     this.sessionJobs.onNotify(job.job.jobId, this.difficulty, clean);
-    this.write(forceClean ? job.notifyLineClean : job.notifyLine);
+    this.notify(forceClean ? job.notifyLineClean : job.notifyLine, 'mining.notify');
   }
 
   /**
@@ -151,7 +222,7 @@ export class PoolSession {
     if (this.closed || difficulty === this.difficulty) return;
     this.difficulty = difficulty;
     this.vardiff?.reset(this.host.nowMs());
-    if (this.active) this.write(notificationLine('mining.set_difficulty', [difficulty]));
+    if (this.active) this.notify(notificationLine('mining.set_difficulty', [difficulty]), 'mining.set_difficulty');
   }
 
   /** Periodic check so a session that stopped finding shares still gets its difficulty lowered. */
@@ -181,6 +252,7 @@ export class PoolSession {
 
   private onData(chunk: Buffer): void {
     this.host.stats.bytesReceived += chunk.length;
+    this.bytesReceived += chunk.length;
     this.received?.push(chunk);
     if (this.host.faults.blackhole) {
       // Read and discard. Forgetting any partial line means that once the blackhole lifts,
@@ -194,14 +266,18 @@ export class PoolSession {
   /** Bytes `[start, end)` of `buf` are one line without its `\r\n`; `buf` is only valid during the call. */
   private onLine(buf: Buffer, start: number, end: number): void {
     if (this.closed) return;
+    this.linesReceived++;
+    const text = buf.toString('utf8', start, end);
     let msg: unknown;
     try {
-      msg = JSON.parse(buf.toString('utf8', start, end));
+      msg = JSON.parse(text);
     } catch {
+      this.traceReceived(text, undefined, null, 'malformed', undefined);
       this.countMalformed('invalid json');
       return;
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      this.traceReceived(text, msg, null, 'malformed', undefined);
       this.countMalformed('not an object');
       return;
     }
@@ -209,18 +285,37 @@ export class PoolSession {
     const hasId = Object.prototype.hasOwnProperty.call(m, 'id');
     const id = hasId ? m.id : null;
     if (!isJsonRpcId(id)) {
+      this.traceReceived(text, msg, null, 'malformed', undefined);
       this.countMalformed('invalid id');
       return;
     }
     if (typeof m.method !== 'string') {
       // A response from the miner (e.g. to client.get_version) is fine; anything else is not.
-      if (Object.prototype.hasOwnProperty.call(m, 'result')) return;
-      if (hasId) this.write(errorLine(id, null, REJECT_CODES.other, 'malformed request'));
+      const isResponse = Object.prototype.hasOwnProperty.call(m, 'result');
+      this.traceReceived(text, msg, null, isResponse ? 'response' : 'malformed', id);
+      if (isResponse) return;
+      if (hasId) this.reply(errorLine(id, null, REJECT_CODES.other, 'malformed request'), null, id);
       else this.countMalformed('no method');
       return;
     }
+    // Traced before it is handled, so a request comes before its answer in the trace.
+    this.traceReceived(text, msg, m.method, id === null ? 'notification' : 'request', id);
     const params = m.params === undefined ? [] : m.params;
     this.dispatch(id, m.method, params);
+  }
+
+  /** Records a received line when tracing is on; `meta.bytes` counts the text and its \n (not a \r before it). */
+  private traceReceived(text: string, parsed: unknown, method: string | null, kind: TraceKind, id: JsonRpcId | undefined): void {
+    const trace = this.host.trace;
+    if (trace === null) return;
+    const { line, masked } = maskTraceLine(text, parsed);
+    trace.record(this.host.nowMs(), this.id, 'miner_to_pool', method, line, {
+      kind,
+      bytes: Buffer.byteLength(text) + 1,
+      ...(id === undefined ? {} : { id }),
+      ...(this.firstWorker === null ? {} : { worker: this.firstWorker }),
+      ...(masked ? { masked } : {}),
+    });
   }
 
   private countMalformed(why: string): void {
@@ -239,12 +334,12 @@ export class PoolSession {
       case 'mining.configure':
         return this.onConfigure(id, params);
       case 'mining.extranonce.subscribe':
-        this.write(resultLine(id, true));
+        this.reply(resultLine(id, true), method, id);
         return;
       case 'mining.suggest_difficulty':
         return this.onSuggestDifficulty(id, params);
       default:
-        this.write(errorLine(id, null, REJECT_CODES.other, 'unknown method'));
+        this.reply(errorLine(id, null, REJECT_CODES.other, 'unknown method'), method, id);
     }
   }
 
@@ -252,7 +347,7 @@ export class PoolSession {
     this.subscribed = true;
     // The subscription id only has to be unique per session; miners echo nothing back.
     const subId = `${this.id.toString(16)}${this.extranonce1}`;
-    this.write(
+    this.reply(
       resultLine(id, [
         [
           ['mining.set_difficulty', subId],
@@ -261,32 +356,34 @@ export class PoolSession {
         this.extranonce1,
         this.host.options.extranonce2Size,
       ]),
+      'mining.subscribe',
+      id,
     );
   }
 
   private onAuthorize(id: JsonRpcId, params: unknown): void {
     if (!this.subscribed) {
-      this.write(errorLine(id, null, REJECT_CODES.not_subscribed, 'not subscribed'));
+      this.reply(errorLine(id, null, REJECT_CODES.not_subscribed, 'not subscribed'), 'mining.authorize', id);
       return;
     }
     if (!Array.isArray(params) || typeof params[0] !== 'string') {
-      this.write(errorLine(id, false, REJECT_CODES.other, 'malformed params'));
+      this.reply(errorLine(id, false, REJECT_CODES.other, 'malformed params'), 'mining.authorize', id);
       return;
     }
     const user = params[0];
     const pass: unknown = params[1];
     const o = this.host.options;
     if ((o.password !== null && pass !== o.password) || (o.allowlist !== null && !o.allowlist.includes(user))) {
-      this.write(errorLine(id, false, REJECT_CODES.unauthorized, 'unauthorized worker'));
+      this.reply(errorLine(id, false, REJECT_CODES.unauthorized, 'unauthorized worker'), 'mining.authorize', id);
       return;
     }
     this.workers.add(user);
     this.firstWorker ??= user;
-    this.write(resultLine(id, true));
+    this.reply(resultLine(id, true), 'mining.authorize', id);
     if (!this.active) {
       this.active = true;
       this.vardiff?.reset(this.host.nowMs());
-      this.write(notificationLine('mining.set_difficulty', [this.difficulty]));
+      this.notify(notificationLine('mining.set_difficulty', [this.difficulty]), 'mining.set_difficulty');
       const job = this.host.jobs.current;
       if (job !== null) this.sendJob(job, true);
     }
@@ -296,7 +393,7 @@ export class PoolSession {
     const extensions: unknown = Array.isArray(params) ? params[0] : undefined;
     const extParams: unknown = Array.isArray(params) ? params[1] : undefined;
     if (!Array.isArray(extensions)) {
-      this.write(errorLine(id, null, REJECT_CODES.other, 'malformed params'));
+      this.reply(errorLine(id, null, REJECT_CODES.other, 'malformed params'), 'mining.configure', id);
       return;
     }
     const answer: Record<string, unknown> = {};
@@ -315,13 +412,13 @@ export class PoolSession {
         answer[ext] = false;
       }
     }
-    this.write(resultLine(id, answer));
+    this.reply(resultLine(id, answer), 'mining.configure', id);
   }
 
   private onSuggestDifficulty(id: JsonRpcId, params: unknown): void {
     const o = this.host.options;
     const d: unknown = Array.isArray(params) ? params[0] : undefined;
-    this.write(resultLine(id, true));
+    this.reply(resultLine(id, true), 'mining.suggest_difficulty', id);
     if (o.honorSuggestDifficulty && typeof d === 'number' && Number.isFinite(d) && d > 0) {
       const clamped = Math.min(o.maxDifficulty, Math.max(o.minDifficulty, d));
       if (this.active) this.setDifficulty(clamped);
@@ -381,7 +478,7 @@ export class PoolSession {
       this.onSocketClose();
       return;
     }
-    if (plan.malformedBefore) this.write(MALFORMED_INJECTION);
+    if (plan.malformedBefore) this.write(MALFORMED_INJECTION, null, 'malformed', undefined, undefined);
     if (plan.action === 'drop') {
       this.recordShare(worker, judgement, false);
       return;
@@ -391,7 +488,7 @@ export class PoolSession {
         ? acceptLine(id)
         : errorLine(id, false, REJECT_CODES[judgement.verdict], judgement.message);
     if (plan.delayMs === 0) {
-      this.deliver(line, worker, judgement, plan.reconnectAfter);
+      this.deliver(id, line, worker, judgement, plan.reconnectAfter);
       return;
     }
     const entry: PendingAnswer = {
@@ -399,22 +496,23 @@ export class PoolSession {
       judgement,
       timer: setTimeout(() => {
         this.pending.delete(entry);
-        this.deliver(line, worker, judgement, plan.reconnectAfter);
+        this.deliver(id, line, worker, judgement, plan.reconnectAfter);
       }, plan.delayMs),
     };
     this.pending.add(entry);
   }
 
-  private deliver(line: Buffer, worker: string, judgement: Judgement, reconnectAfter: boolean): void {
-    const sent = this.write(line);
+  private deliver(id: JsonRpcId, line: Buffer, worker: string, judgement: Judgement, reconnectAfter: boolean): void {
+    const sent = this.reply(line, 'mining.submit', id, judgement.verdict);
     this.recordShare(worker, judgement, sent);
-    if (sent && reconnectAfter) this.write(notificationLine('client.reconnect', []));
+    if (sent && reconnectAfter) this.notify(notificationLine('client.reconnect', []), 'client.reconnect');
   }
 
   /** Stats count what went on the wire: an answer not written is `dropped`. */
   private recordShare(worker: string, judgement: Judgement, sent: boolean): void {
     const verdict: ShareOutcome = sent ? judgement.verdict : 'dropped';
     this.host.stats.recordShare(worker, verdict, judgement.difficulty);
+    addOutcome(this.shares, verdict, judgement.difficulty);
     this.host.onShare(() => ({
       sessionId: this.id,
       worker,
@@ -425,7 +523,16 @@ export class PoolSession {
     }));
   }
 
-  private write(buf: Buffer): boolean {
+  private notify(buf: Buffer, method: string): boolean {
+    return this.write(buf, method, 'notification', undefined, undefined);
+  }
+
+  /** An answer; `method` is the request's (null when it had none), `verdict` a submit's outcome. */
+  private reply(buf: Buffer, method: string | null, id: JsonRpcId, verdict?: string): boolean {
+    return this.write(buf, method, 'response', id, verdict);
+  }
+
+  private write(buf: Buffer, method: string | null, kind: TraceKind, id: JsonRpcId | undefined, verdict: string | undefined): boolean {
     const s = this.socket;
     // A blackholed pool writes nothing at all: no answers, jobs, difficulty or reconnects.
     if (this.closed || s.destroyed || !s.writable || this.host.faults.blackhole) return false;
@@ -436,13 +543,27 @@ export class PoolSession {
     }
     s.write(buf);
     this.host.stats.bytesSent += buf.length;
+    this.bytesSent += buf.length;
+    this.linesSent++;
     this.sent?.push(buf);
+    const trace = this.host.trace;
+    if (trace !== null) {
+      // Everything the pool writes ends with one \n (wire.ts, the job's notify lines).
+      trace.record(this.host.nowMs(), this.id, 'pool_to_miner', method, buf.toString('utf8', 0, buf.length - 1), {
+        kind,
+        bytes: buf.length,
+        ...(id === undefined ? {} : { id }),
+        ...(this.firstWorker === null ? {} : { worker: this.firstWorker }),
+        ...(verdict === undefined ? {} : { verdict }),
+      });
+    }
     return true;
   }
 
   private onSocketClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closedAt = this.host.nowMs();
     for (const p of this.pending) {
       clearTimeout(p.timer);
       this.recordShare(p.worker, p.judgement, false);

@@ -5,15 +5,18 @@ import { createLogger, type Logger } from '@stratum-relay/logger';
 import { deriveSeed, mulberry32 } from '@stratum-relay/prng';
 import { SimulatedChain } from './chain-tip';
 import { ChaosPlanner } from './chaos-planner';
+import { ClosedSessions } from './closed-sessions';
 import { startControlServer, type ControlServer } from './control-server';
-import { ListenError, PoolSimError, InvalidOptionError } from './errors';
+import { ListenError, PoolSimError, InvalidOptionError, UnknownProfileError } from './errors';
 import { ExtranonceAllocator } from './extranonce-allocator';
 import { JobBook } from './job-book';
 import { JobFactory, type PoolJob } from './job-factory';
-import type { PoolSimOptions } from './options';
-import { PoolSession, type SessionCapture, type SessionHost, type ShareEvent } from './pool-session';
+import type { PoolSimOptions, ProfileName } from './options';
+import { PoolSession, type SessionCapture, type SessionHost, type SessionInfo, type ShareEvent } from './pool-session';
+import { PROFILES, PROFILE_KEYS, isProfileName } from './profiles';
 import { resolveOptions } from './resolve-options';
-import { StatsBook, type PoolFaults, type PoolStats } from './stats-book';
+import { StatsBook, type PoolFaults, type PoolStats, type WorkerStats } from './stats-book';
+import { TraceRing } from './trace-ring';
 import { Vardiff } from './vardiff';
 
 /** 3.125 BTC: the block subsidy since the 2024 halving; only the look matters. */
@@ -22,10 +25,53 @@ const COINBASE_VALUE_SATS = 312_500_000n;
 const COINBASE_SCRIPT = `0014${'5e'.repeat(20)}`;
 /** How many jobs the pool keeps answering for between clean_jobs. */
 const MAX_LIVE_JOBS = 64;
+/** Closed sessions whose details stay available to the debug bundle. */
+const CLOSED_SESSIONS_KEPT = 1_000;
+/** Open sessions listed in state(); a pool under a capacity run has tens of thousands. */
+const STATE_SESSIONS_LIMIT = 1_000;
+/** Recently closed sessions listed in state(). */
+const STATE_CLOSED_LIMIT = 50;
 
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
+}
+
+/** The job miners are working on, as `GET /api/state` shows it. */
+export interface CurrentJob {
+  readonly id: string;
+  readonly height: number;
+  /** Created by a tip change (clean_jobs=true). */
+  readonly clean: boolean;
+  readonly ntime: string;
+  readonly nbits: string;
+  readonly version: string;
+  readonly merkleBranchLength: number;
+}
+
+/** Everything `GET /api/state` answers: chain tip, current job, sessions, stats. */
+export interface PoolState {
+  readonly name: string | null;
+  readonly profile: ProfileName;
+  /** The names `POST /profile?name=` accepts. */
+  readonly profiles: readonly ProfileName[];
+  readonly tip: { readonly height: number; readonly prevhash: string };
+  readonly job: CurrentJob | null;
+  readonly stats: PoolStats;
+  /** Open sessions, oldest first, at most 1,000 (`sessionsOmitted` says how many more). */
+  readonly sessions: readonly SessionInfo[];
+  readonly sessionsOmitted: number;
+  /** The last 50 sessions that closed, newest first. */
+  readonly closedSessions: readonly SessionInfo[];
+  /** The message trace's size, or null when tracing is off. */
+  readonly trace: { readonly capacity: number; readonly size: number; readonly recorded: number } | null;
+}
+
+/** One session with the pool's counters of its workers, for the debug bundle. */
+export interface SessionReport {
+  readonly session: SessionInfo;
+  /** The pool's counters of each worker this session authorized (shared with other sessions of the same name). */
+  readonly workers: Readonly<Record<string, WorkerStats>>;
 }
 
 /**
@@ -37,18 +83,21 @@ export interface ListenAddress {
  * written or dropped; `'tip'` ({height}) after each tip change.
  */
 export class PoolSim {
-  readonly options: Readonly<PoolSimOptions>;
+  private options_: Readonly<PoolSimOptions>;
   readonly events = new EventEmitter();
   private readonly logger: Logger;
   private readonly stats_ = new StatsBook();
   private readonly jobs = new JobBook(MAX_LIVE_JOBS);
   private readonly chain: SimulatedChain;
-  private readonly factory: JobFactory;
+  private factory: JobFactory;
   private readonly allocator: ExtranonceAllocator;
   private readonly sessions = new Set<PoolSession>();
   /** Shared with every session through the host: flipping a field reaches them all at once. */
   private readonly faults: PoolFaults = { blackhole: false, pausedReading: false };
   private readonly closedCaptures: SessionCapture[] = [];
+  private readonly closedSessions = new ClosedSessions(CLOSED_SESSIONS_KEPT);
+  /** The message trace (`GET /api/traces`); null when `traceEntries` is 0. */
+  readonly trace: TraceRing | null;
   private readonly host: SessionHost;
   private server: Server | null = null;
   private control: ControlServer | null = null;
@@ -61,8 +110,8 @@ export class PoolSim {
   private defaultDifficulty: number | null = null;
 
   constructor(opts: Partial<PoolSimOptions> = {}, logger?: Logger) {
-    this.options = resolveOptions(opts);
-    const o = this.options;
+    this.options_ = resolveOptions(opts);
+    const o = this.options_;
     // Logs go to stderr: stdout carries only the "listening" line that scripts wait for.
     this.logger =
       logger ??
@@ -71,17 +120,16 @@ export class PoolSim {
       );
     this.allocator = new ExtranonceAllocator(o.extranonce1Size, deriveSeed(o.seed, 0xe1), o.extranonce1Prefix);
     this.chain = new SimulatedChain(mulberry32(deriveSeed(o.seed, 0xc4a1)), o.startHeight, o.txCount);
-    this.factory = new JobFactory({
-      extranonceSize: o.extranonce1Size + o.extranonce2Size,
-      version: 0x20000000,
-      nbits: o.nbits,
-      valueSats: COINBASE_VALUE_SATS,
-      scriptPubKeyHex: COINBASE_SCRIPT,
-      tagPrefix: '/stratum-relay pool-sim',
-    });
+    this.factory = this.makeFactory();
+    this.trace = o.traceEntries > 0 ? new TraceRing(o.traceEntries) : null;
     const events = this.events;
+    const currentOptions = (): Readonly<PoolSimOptions> => this.options_;
     this.host = {
-      options: o,
+      // A getter: a profile switch reaches every session at once.
+      get options() {
+        return currentOptions();
+      },
+      trace: this.trace,
       jobs: this.jobs,
       stats: this.stats_,
       logger: this.logger,
@@ -94,6 +142,11 @@ export class PoolSim {
       onClose: (session: PoolSession) => this.onSessionClose(session),
     };
     this.makeJob(true);
+  }
+
+  /** The options in force (a profile switch replaces them). */
+  get options(): Readonly<PoolSimOptions> {
+    return this.options_;
   }
 
   /** Start accepting miners. Resolves with the bound address (port 0 gives an ephemeral port). */
@@ -150,6 +203,92 @@ export class PoolSim {
       jobs: { created: this.jobSerial, current: current === null ? null : current.job.jobId },
       faults: this.faults,
     });
+  }
+
+  /** Chain tip, current job, sessions and stats: the answer of `GET /api/state`. */
+  state(): PoolState {
+    const tip = this.chain.tip;
+    const current = this.jobs.current;
+    const open: SessionInfo[] = [];
+    for (const s of this.sessions) {
+      if (open.length >= STATE_SESSIONS_LIMIT) break;
+      open.push(s.info());
+    }
+    const trace = this.trace;
+    return {
+      name: this.options_.name,
+      profile: this.options_.profile,
+      profiles: Object.keys(PROFILES) as ProfileName[],
+      tip: { height: tip.height, prevhash: tip.prevhash },
+      job:
+        current === null
+          ? null
+          : {
+              id: current.job.jobId,
+              height: current.height,
+              clean: current.clean,
+              ntime: current.job.ntime,
+              nbits: current.job.nbits,
+              version: current.job.version,
+              merkleBranchLength: current.job.merkleBranch.length,
+            },
+      stats: this.stats(),
+      sessions: open,
+      sessionsOmitted: this.sessions.size - open.length,
+      closedSessions: this.closedSessions.newest(STATE_CLOSED_LIMIT),
+      trace: trace === null ? null : { capacity: trace.capacity, size: trace.size, recorded: trace.recorded },
+    };
+  }
+
+  /**
+   * One session, open or among the last 1,000 closed, with the counters of its workers;
+   * null when the pool knows no such session.
+   */
+  sessionReport(id: number): SessionReport | null {
+    let info: SessionInfo | undefined;
+    for (const s of this.sessions) {
+      if (s.id === id) {
+        info = s.info();
+        break;
+      }
+    }
+    info ??= this.closedSessions.get(id);
+    if (info === undefined) return null;
+    const workers: Record<string, WorkerStats> = {};
+    for (const w of info.workers) {
+      const stats = this.stats_.worker(w);
+      // defineProperty: a worker named "__proto__" stays a plain key.
+      if (stats !== null) Object.defineProperty(workers, w, { value: stats, enumerable: true, writable: true, configurable: true });
+    }
+    return { session: info, workers };
+  }
+
+  /**
+   * Switch to the profile `name` while running: the profile's PROFILE_KEYS replace the current
+   * ones (explicit start-up values of those keys included); addresses, seed, password and the
+   * rest stay. Every session gets the profile's difficulty, fault planner and vardiff; timers
+   * restart with the new intervals; a fresh job goes out at once so the new difficulty and
+   * nbits apply from now. Throws UnknownProfileError (SRL_ERR_POOL_SIM_UNKNOWN_PROFILE).
+   */
+  setProfile(name: string): Readonly<PoolSimOptions> {
+    if (!isProfileName(name)) throw new UnknownProfileError(name, Object.keys(PROFILES));
+    const profile = PROFILES[name];
+    const next: PoolSimOptions = { ...this.options_, profile: name };
+    for (const key of PROFILE_KEYS) (next as unknown as Record<string, unknown>)[key] = profile[key];
+    this.options_ = resolveOptions(next);
+    const o = this.options_;
+    this.defaultDifficulty = null;
+    this.factory = this.makeFactory();
+    this.chain.setTxCount(o.txCount);
+    for (const s of this.sessions) {
+      s.setBehaviour(this.chaosFor(s.id), this.vardiffFor());
+      s.setDifficulty(o.difficulty);
+    }
+    if (this.server !== null && !this.closing) this.startTimers();
+    this.rotateJob();
+    this.logger.info({ profile: name }, 'profile switched');
+    this.events.emit('profile', { name });
+    return o;
   }
 
   /** Bytes of every session so far (only with `captureBytes: true`; else empty), oldest first. */
@@ -234,21 +373,7 @@ export class PoolSim {
       return;
     }
     const index = this.sessionCounter++;
-    const o = this.options;
-    const chaos = o.chaos === null ? null : new ChaosPlanner(o.chaos, o.seed, index);
-    const vardiff = o.vardiff
-      ? new Vardiff(
-          {
-            targetShareIntervalMs: o.targetShareIntervalMs,
-            retargetMs: o.vardiffRetargetMs,
-            minDifficulty: o.minDifficulty,
-            maxDifficulty: o.maxDifficulty,
-            tolerance: 0.3,
-          },
-          Date.now(),
-        )
-      : null;
-    const session = new PoolSession(index, this.allocator.next(), socket, this.host, chaos, vardiff);
+    const session = new PoolSession(index, this.allocator.next(), socket, this.host, this.chaosFor(index), this.vardiffFor());
     if (this.defaultDifficulty !== null) session.setDifficulty(this.defaultDifficulty);
     this.sessions.add(session);
     this.stats_.sessionsOpen++;
@@ -261,7 +386,41 @@ export class PoolSim {
     this.stats_.sessionsOpen--;
     const c = session.capture();
     if (c !== null) this.closedCaptures.push(c);
+    this.closedSessions.add(session.info());
     this.logger.debug({ sessionId: session.id }, 'session closed');
+  }
+
+  /** A session's fault planner under the current options: its own stream, from the seed and its index. */
+  private chaosFor(index: number): ChaosPlanner | null {
+    const o = this.options_;
+    return o.chaos === null ? null : new ChaosPlanner(o.chaos, o.seed, index);
+  }
+
+  private vardiffFor(): Vardiff | null {
+    const o = this.options_;
+    if (!o.vardiff) return null;
+    return new Vardiff(
+      {
+        targetShareIntervalMs: o.targetShareIntervalMs,
+        retargetMs: o.vardiffRetargetMs,
+        minDifficulty: o.minDifficulty,
+        maxDifficulty: o.maxDifficulty,
+        tolerance: 0.3,
+      },
+      Date.now(),
+    );
+  }
+
+  private makeFactory(): JobFactory {
+    const o = this.options_;
+    return new JobFactory({
+      extranonceSize: o.extranonce1Size + o.extranonce2Size,
+      version: 0x20000000,
+      nbits: o.nbits,
+      valueSats: COINBASE_VALUE_SATS,
+      scriptPubKeyHex: COINBASE_SCRIPT,
+      tagPrefix: '/stratum-relay pool-sim',
+    });
   }
 
   private makeJob(clean: boolean): PoolJob {
@@ -282,8 +441,13 @@ export class PoolSim {
     }
   }
 
+  /** (Re)starts the job and tip timers from the current options. */
   private startTimers(): void {
-    const o = this.options;
+    if (this.jobTimer !== null) clearInterval(this.jobTimer);
+    if (this.tipTimer !== null) clearInterval(this.tipTimer);
+    this.jobTimer = null;
+    this.tipTimer = null;
+    const o = this.options_;
     if (o.jobIntervalMs > 0) {
       this.jobTimer = setInterval(() => this.rotateJob(), o.jobIntervalMs);
       this.jobTimer.unref();

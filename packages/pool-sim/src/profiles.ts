@@ -30,11 +30,37 @@ const BASE: Readonly<PoolSimOptions> = Object.freeze({
   txCount: 5,
   startHeight: 840_000,
   chaos: null,
+  traceEntries: 10_000,
   captureBytes: false,
   logLevel: 'silent',
   controlHost: '127.0.0.1',
   name: null,
 } satisfies PoolSimOptions);
+
+/**
+ * The options a profile decides. Switching profiles at run time (`POST /profile`) takes these
+ * from the new profile and keeps every other option (addresses, seed, password, extranonce
+ * sizes, trace size...), which cannot change under connected miners anyway.
+ */
+export const PROFILE_KEYS = Object.freeze([
+  'difficulty',
+  'vardiff',
+  'targetShareIntervalMs',
+  'vardiffRetargetMs',
+  'minDifficulty',
+  'maxDifficulty',
+  'jobIntervalMs',
+  'tipIntervalMs',
+  'nbits',
+  'txCount',
+  'honorSuggestDifficulty',
+  'chaos',
+] as const satisfies readonly (keyof PoolSimOptions)[]);
+
+/** Whether `name` is one of PROFILES' names (own keys only: "toString" is not a profile). */
+export function isProfileName(name: unknown): name is ProfileName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(PROFILES, name);
+}
 
 /** Named option sets; explicit options override them. */
 export const PROFILES: Readonly<Record<ProfileName, Readonly<PoolSimOptions>>> = Object.freeze({

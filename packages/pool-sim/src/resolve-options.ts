@@ -1,12 +1,8 @@
 import type { ChaosOptions } from './chaos-planner';
 import { InvalidOptionError } from './errors';
 import { checkExtranonce1Prefix } from './extranonce-allocator';
-import { LOG_LEVELS, type PoolSimOptions, type ProfileName } from './options';
-import { PROFILES } from './profiles';
-
-function isProfile(p: unknown): p is ProfileName {
-  return typeof p === 'string' && Object.prototype.hasOwnProperty.call(PROFILES, p);
-}
+import { LOG_LEVELS, type PoolSimOptions } from './options';
+import { PROFILES, isProfileName } from './profiles';
 
 function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
@@ -45,7 +41,7 @@ function checkChaos(c: ChaosOptions): void {
  */
 export function resolveOptions(partial: Partial<PoolSimOptions> = {}): Readonly<PoolSimOptions> {
   const profile = partial.profile ?? 'easy';
-  if (!isProfile(profile)) throw new InvalidOptionError(`unknown profile ${String(profile)}`);
+  if (!isProfileName(profile)) throw new InvalidOptionError(`unknown profile ${String(profile)}`);
   const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<PoolSimOptions>;
   const o: PoolSimOptions = { ...PROFILES[profile], ...given, profile };
 
@@ -75,6 +71,7 @@ export function resolveOptions(partial: Partial<PoolSimOptions> = {}): Readonly<
   checkInt('maxNtimeAheadSec', o.maxNtimeAheadSec, 0, 2 ** 31 - 1);
   checkInt('txCount', o.txCount, 0, 10_000);
   checkInt('startHeight', o.startHeight, 1, 2 ** 31 - 1);
+  checkInt('traceEntries', o.traceEntries, 0, 1_000_000);
   if (typeof o.nbits !== 'string' || !/^[0-9a-fA-F]{8}$/.test(o.nbits)) throw new InvalidOptionError('nbits must be 8 hex characters');
   if (!LOG_LEVELS.includes(o.logLevel)) throw new InvalidOptionError(`logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   if (o.password !== null && typeof o.password !== 'string') throw new InvalidOptionError('password must be a string or null');

@@ -43,10 +43,23 @@ export type ShareOutcome = 'accepted' | RejectReason | 'dropped';
 /** Workers tracked by name before the rest are folded under this key. */
 const OVERFLOW_WORKER = '~other';
 
-function emptyWorker(): WorkerStats {
+/** Counters with every field at zero. */
+export function emptyWorkerStats(): WorkerStats {
   const rejected = {} as Record<RejectReason, number>;
   for (const r of REJECT_REASONS) rejected[r] = 0;
   return { accepted: 0, acceptedDifficulty: 0, rejected, dropped: 0 };
+}
+
+/** Counts one share outcome into `w`. */
+export function addOutcome(w: WorkerStats, outcome: ShareOutcome, difficulty: number): void {
+  if (outcome === 'accepted') {
+    w.accepted++;
+    w.acceptedDifficulty += difficulty;
+  } else if (outcome === 'dropped') {
+    w.dropped++;
+  } else {
+    w.rejected[outcome]++;
+  }
 }
 
 function copyWorker(w: WorkerStats): WorkerStats {
@@ -56,7 +69,7 @@ function copyWorker(w: WorkerStats): WorkerStats {
 /** Counters only; knows nothing about sockets. */
 export class StatsBook {
   private readonly workers = new Map<string, WorkerStats>();
-  private readonly totals = emptyWorker();
+  private readonly totals = emptyWorkerStats();
   sessionsOpen = 0;
   sessionsTotal = 0;
   bytesReceived = 0;
@@ -68,19 +81,14 @@ export class StatsBook {
   constructor(private readonly maxWorkers = 10_000) {}
 
   recordShare(worker: string, outcome: ShareOutcome, difficulty: number): void {
-    this.apply(this.workerEntry(worker), outcome, difficulty);
-    this.apply(this.totals, outcome, difficulty);
+    addOutcome(this.workerEntry(worker), outcome, difficulty);
+    addOutcome(this.totals, outcome, difficulty);
   }
 
-  private apply(w: WorkerStats, outcome: ShareOutcome, difficulty: number): void {
-    if (outcome === 'accepted') {
-      w.accepted++;
-      w.acceptedDifficulty += difficulty;
-    } else if (outcome === 'dropped') {
-      w.dropped++;
-    } else {
-      w.rejected[outcome]++;
-    }
+  /** A copy of one worker's counters, or null when the worker is not known by name. */
+  worker(name: string): WorkerStats | null {
+    const w = this.workers.get(name);
+    return w === undefined ? null : copyWorker(w);
   }
 
   private workerEntry(worker: string): WorkerStats {
@@ -89,7 +97,7 @@ export class StatsBook {
       const key = this.workers.size < this.maxWorkers ? worker : OVERFLOW_WORKER;
       entry = this.workers.get(key);
       if (entry === undefined) {
-        entry = emptyWorker();
+        entry = emptyWorkerStats();
         this.workers.set(key, entry);
       }
     }

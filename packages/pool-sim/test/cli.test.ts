@@ -40,14 +40,14 @@ describe('parseCli', () => {
       '--host', '0.0.0.0', '--port', '0', '--profile', 'realistic', '--difficulty', '0.0001',
       '--extranonce1-size', '8', '--extranonce2-size', '2', '--job-interval', '30s', '--tip-interval', '2m',
       '--no-vardiff', '--seed', '7', '--control-port', '9334', '--stats-file', 'out.json', '--log-level', 'warn',
-      '--extranonce1-prefix', 'B1', '--name', 'backup',
+      '--extranonce1-prefix', 'B1', '--name', 'backup', '--trace-entries', '0',
     ]);
     expect(cmd).toEqual({
       kind: 'run',
       options: {
         host: '0.0.0.0', port: 0, profile: 'realistic', difficulty: 0.0001, extranonce1Size: 8, extranonce2Size: 2,
         jobIntervalMs: 30_000, tipIntervalMs: 120_000, vardiff: false, seed: 7, logLevel: 'warn',
-        extranonce1Prefix: 'B1', name: 'backup',
+        extranonce1Prefix: 'B1', name: 'backup', traceEntries: 0,
       },
       controlPort: 9334,
       statsFile: 'out.json',
@@ -64,6 +64,8 @@ describe('parseCli', () => {
     [['positional']],
     [['--extranonce1-prefix', 'xyz']],
     [['--name', ' ']],
+    [['--trace-entries', '-1']],
+    [['--trace-entries', '1000001']],
   ])('rejects %j with SRL_ERR_POOL_SIM_CLI', (args) => {
     expect(() => parseCli(args)).toThrow(expect.objectContaining({ code: 'SRL_ERR_POOL_SIM_CLI' }));
   });
