@@ -34,6 +34,7 @@ import { COLLECTOR_EXPORT_VERSION, ConnectionState, WorkerSeries, isCollectorCon
 import type { CollectorConnectionExport, PendingRequestExport, RequestInfo } from './connection-state';
 import type { PendingRequest, PendingRequests } from './pending-requests';
 import { isAccepted, rejectReason } from './reject-reason';
+import { JobInterner } from './job-interner';
 import { ShareCheck, auditPlan, auditVerdict, deferShare, evaluateDeferred, evaluateSubmit, jobFromNotify } from './share-audit';
 import type { AuditPlan, DeferredShare, ShareEvaluation } from './share-audit';
 
@@ -123,6 +124,8 @@ export class MetricsCollector {
   private readonly sweepIntervalMs: number;
 
   private readonly states = new Map<number, ConnectionState>();
+  /** One shared object per distinct job: a farm's connections receive the same notifies. */
+  private readonly jobInterner = new JobInterner();
   /** Keyed by pool name, then client id. */
   private readonly seriesByPool = new Map<string, Map<string, WorkerSeries>>();
   private readonly unknownSeries: WorkerSeries;
@@ -453,7 +456,7 @@ export class MetricsCollector {
       s.extranonce2Size = exported.extranonce2Size;
       s.difficulty = exported.difficulty;
       s.versionMask = exported.versionMask ?? undefined;
-      if (s.jobs !== null && exported.jobs !== null) s.jobs.restore(exported.jobs);
+      if (s.jobs !== null && exported.jobs !== null) s.jobs.restore(exported.jobs.map((j) => this.jobInterner.intern(j)));
       s.bytesSent = exported.bytesSent;
       s.bytesReceived = exported.bytesReceived;
       s.submits = exported.submits;
@@ -463,7 +466,7 @@ export class MetricsCollector {
       this.resolveSeries(s);
       // From wall clock back to this process's monotonic clock (the events' `t`).
       const offset = this.now() - this.wallNow();
-      const auditJobs = exported.auditJobs ?? [];
+      const auditJobs = (exported.auditJobs ?? []).map((j) => this.jobInterner.intern(j));
       for (const r of exported.minerRequests) this.restorePending(s, s.minerRequests, r.id, r.at + offset, requestInfo(r, auditJobs), r.timedOut);
       if (exported.poolRequests.length > 0) {
         const table = s.poolRequestTable();
@@ -762,7 +765,7 @@ export class MetricsCollector {
         this.jobCell(params[8] === true).add(1);
         if (s.jobs !== null) {
           const job = jobFromNotify(params);
-          if (job !== null) s.jobs.add(job);
+          if (job !== null) s.jobs.add(this.jobInterner.intern(job));
         }
         break;
       }
