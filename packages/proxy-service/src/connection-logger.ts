@@ -10,8 +10,11 @@ export interface EventSource {
 /** Worker names come from the miner: cap what is kept per connection. */
 const MAX_WORKER_NAME_CHARS = 128;
 
+/**
+ * No child logger is kept per connection: lines are rare (open, authorize, close), and a pino
+ * child is ~700 bytes of closures that 10,000 idle miners would hold for nothing.
+ */
 interface ConnectionState {
-  readonly log: Logger;
   readonly remoteAddress: string;
   readonly remotePort: number;
   worker: string | null;
@@ -70,16 +73,14 @@ export class ConnectionLogger {
     switch (event.type) {
       // `bytes` (one per chunk) is by far the most frequent event: it falls through at once.
       case 'connection.opened': {
-        const log = connectionLogger(this.logger, event.connectionId);
-        this.open.set(event.connectionId, { log, remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
-        log.info({ remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
+        this.open.set(event.connectionId, { remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
+        connectionLogger(this.logger, event.connectionId).info({ remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
         return;
       }
       case 'connection.adopted': {
         // Handed over from another worker process (an upgrade): the same miner, no new connection.
-        const log = connectionLogger(this.logger, event.connectionId);
-        this.open.set(event.connectionId, { log, remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
-        log.debug({ remote_address: event.remoteAddress, pool: event.poolName }, 'connection adopted from another worker');
+        this.open.set(event.connectionId, { remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
+        this.debug(event.connectionId, { remote_address: event.remoteAddress, pool: event.poolName }, 'connection adopted from another worker');
         return;
       }
       case 'stratum.notification':
@@ -97,13 +98,13 @@ export class ConnectionLogger {
         // firmware) does not rename it.
         if (state === undefined || state.worker !== null || typeof name !== 'string') return;
         state.worker = name.length > MAX_WORKER_NAME_CHARS ? name.slice(0, MAX_WORKER_NAME_CHARS) : name;
-        state.log.debug({ worker: state.worker }, 'miner authorizing');
+        this.debug(event.connectionId, { worker: state.worker }, 'miner authorizing');
         return;
       }
       case 'connection.closed': {
         const state = this.open.get(event.connectionId);
         this.open.delete(event.connectionId);
-        const log = state?.log ?? connectionLogger(this.logger, event.connectionId);
+        const log = this.logFor(event.connectionId);
         log.info(
           {
             worker: state?.worker ?? null,
@@ -129,7 +130,7 @@ export class ConnectionLogger {
         const fields = { pool: event.poolName, pool_host: event.poolHost, pool_port: event.poolPort, attempt: event.attempt, latency_ms: Math.round(event.latencyMs) };
         // After a failover the miner is on another pool than it would have been: worth an info line.
         if (event.attempt > 0) this.logFor(event.connectionId).info(fields, 'connected to pool after failover');
-        else this.logFor(event.connectionId).debug(fields, 'connected to pool');
+        else this.debug(event.connectionId, fields, 'connected to pool');
         return;
       }
       case 'upstream.connect_failed':
@@ -158,13 +159,15 @@ export class ConnectionLogger {
         this.refusals.log(`tls:${event.reason}`, { remote_address: event.remoteAddress, reason: event.reason, error: event.error });
         return;
       case 'parse.error':
-        this.logFor(event.connectionId).debug(
+        this.debug(
+          event.connectionId,
           { direction: event.direction, reason: event.reason, bytes: event.bytes },
           'line is not valid stratum (relayed anyway)',
         );
         return;
       case 'line.oversized':
-        this.logFor(event.connectionId).debug(
+        this.debug(
+          event.connectionId,
           { direction: event.direction, bytes: event.bytes, limit: event.limit },
           'line longer than maxLineBytes not parsed (relayed anyway)',
         );
@@ -195,6 +198,11 @@ export class ConnectionLogger {
   }
 
   private logFor(connectionId: number): Logger {
-    return this.open.get(connectionId)?.log ?? connectionLogger(this.logger, connectionId);
+    return connectionLogger(this.logger, connectionId);
+  }
+
+  /** Debug lines come per authorize and per bad line: no child logger is built when debug is off. */
+  private debug(connectionId: number, fields: object, msg: string): void {
+    if (this.logger.isLevelEnabled('debug')) this.logFor(connectionId).debug(fields, msg);
   }
 }

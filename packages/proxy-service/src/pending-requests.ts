@@ -37,7 +37,8 @@ export interface PendingRequest<T> {
  *   ones are always at the old end: expiry walks from there and stops at the first live one.
  */
 export class PendingRequests<T> {
-  private readonly byId = new Map<PendingId, PendingRequest<T>>();
+  /** Created when a second id waits at once: most connections never need it (an empty Map is ~100 bytes). */
+  private byId: Map<PendingId, PendingRequest<T>> | null = null;
   /** The head of an id's queue kept out of `byId` (ids compare as in the Map: 4 and "4" differ). */
   private sole: PendingRequest<T> | null = null;
   private oldest: PendingRequest<T> | null = null;
@@ -73,8 +74,8 @@ export class PendingRequests<T> {
     const head = this.headOf(id);
     if (head === undefined) {
       entry.lastSameId = entry;
-      if (this.sole === null && this.byId.size === 0) this.sole = entry;
-      else this.byId.set(id, entry);
+      if (this.sole === null && (this.byId === null || this.byId.size === 0)) this.sole = entry;
+      else (this.byId ??= new Map()).set(id, entry);
     } else {
       (head.lastSameId as PendingRequest<T>).nextSameId = entry;
       head.lastSameId = entry;
@@ -149,7 +150,7 @@ export class PendingRequests<T> {
   clear(onDropped?: (entry: PendingRequest<T>) => void): number {
     const n = this.count;
     if (onDropped !== undefined) for (let e = this.oldest; e !== null; e = e.newer) onDropped(e);
-    this.byId.clear();
+    this.byId = null;
     this.sole = null;
     this.oldest = null;
     this.newest = null;
@@ -163,7 +164,7 @@ export class PendingRequests<T> {
   private headOf(id: PendingId): PendingRequest<T> | undefined {
     const sole = this.sole;
     if (sole !== null && sole.id === id) return sole;
-    return this.byId.get(id);
+    return this.byId === null ? undefined : this.byId.get(id);
   }
 
   /**
@@ -185,11 +186,11 @@ export class PendingRequests<T> {
     const sole = this.sole === entry;
     if (next === null) {
       if (sole) this.sole = null;
-      else this.byId.delete(entry.id);
+      else this.byId?.delete(entry.id);
     } else {
       next.lastSameId = entry.lastSameId;
       if (sole) this.sole = next;
-      else this.byId.set(entry.id, next);
+      else (this.byId ??= new Map()).set(entry.id, next);
       entry.nextSameId = null;
     }
     entry.lastSameId = null;

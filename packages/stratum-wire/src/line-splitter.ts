@@ -3,8 +3,6 @@ const CR = 0x0d;
 
 /** Smallest accumulator allocated for a line that spans chunks (most Stratum lines are < 1 KiB). */
 const MIN_ACCUMULATOR_BYTES = 1024;
-/** An accumulator grown past this is released once its line is done, so idle connections pin nothing big. */
-const KEEP_ACCUMULATOR_BYTES = 16 * 1024;
 
 /** Receives what a {@link LineSplitter} cuts. Calls are synchronous and in stream order. */
 export interface LineSink {
@@ -37,8 +35,11 @@ export interface LineSplitterState {
  *
  * - Newlines are found with `indexOf(0x0a)`; complete lines inside a chunk are handed to the sink
  *   as offsets into that chunk (no copy, not even a `subarray` view object).
- * - Only the unfinished tail of a chunk is kept, copied into one reusable accumulator, so the
- *   splitter never aliases a chunk the relay still owns and never allocates per line.
+ * - Only the unfinished tail of a chunk is kept, copied into an accumulator, so the splitter never
+ *   aliases a chunk the relay still owns. The accumulator exists only while a line is open: a
+ *   line that spans chunks costs one allocation, and a connection between lines holds no buffer
+ *   at all (kept, it was 1–16 KiB per direction of every idle miner, and a small one is a slice
+ *   of Node's shared 8 KiB pool that pins the whole slab).
  * - CRLF is tolerated (a trailing `\r` is not part of the line), blank lines are dropped.
  * - A line longer than `maxLineBytes` (excluding its terminator) is never accumulated: what was
  *   held is dropped, bytes are counted until the next `\n`, and the sink hears one `onOversized`.
@@ -95,7 +96,7 @@ export class LineSplitter {
       const contentLen = last === CR ? rawLen - 1 : rawLen;
       if (contentLen > this.limit) {
         this.accLen = 0;
-        this.releaseLargeAccumulator();
+        this.releaseAccumulator();
         if (nl === -1) {
           this.skipping = true;
           this.skipped = rawLen;
@@ -111,7 +112,7 @@ export class LineSplitter {
         this.accLen = 0;
         const acc = this.acc as Buffer;
         if (contentLen > 0) this.sink.onLine(acc, 0, contentLen);
-        this.releaseLargeAccumulator();
+        this.releaseAccumulator();
         pos = nl + 1;
       }
     }
@@ -153,7 +154,7 @@ export class LineSplitter {
     const acc = this.acc as Buffer;
     const contentLen = acc[accLen - 1] === CR ? accLen - 1 : accLen;
     if (contentLen > 0) this.sink.onLine(acc, 0, contentLen);
-    this.releaseLargeAccumulator();
+    this.releaseAccumulator();
   }
 
   /** The unfinished line, copied (handover: not for the hot path). */
@@ -187,7 +188,7 @@ export class LineSplitter {
     this.skipping = false;
     this.skipped = 0;
     this.skippedLastWasCR = false;
-    this.releaseLargeAccumulator();
+    this.releaseAccumulator();
   }
 
   private finishSkip(lastWasCR: boolean, extra: number): void {
@@ -216,7 +217,7 @@ export class LineSplitter {
     this.accLen = needed;
   }
 
-  private releaseLargeAccumulator(): void {
-    if (this.acc !== null && this.accLen === 0 && this.acc.length > KEEP_ACCUMULATOR_BYTES) this.acc = null;
+  private releaseAccumulator(): void {
+    if (this.accLen === 0) this.acc = null;
   }
 }

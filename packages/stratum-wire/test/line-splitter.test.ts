@@ -101,6 +101,18 @@ describe('LineSplitter', () => {
     expect(sink.cuts.some((c) => 'oversized' in c)).toBe(true);
   });
 
+  it('holds no buffer between lines: an accumulator lives only while its line is open', () => {
+    const sink = recorder();
+    const splitter = new LineSplitter(1 << 20, sink);
+    splitter.push(Buffer.from('{"id":1'));
+    expect(splitter.capacity).toBeGreaterThan(0);
+    splitter.push(Buffer.from('}\n{"id":2}\n{"id"'));
+    expect(splitter.capacity).toBeGreaterThan(0);
+    splitter.push(Buffer.from(':3}\n'));
+    expect(splitter.capacity).toBe(0);
+    expect(sink.cuts).toEqual([{ line: '{"id":1}' }, { line: '{"id":2}' }, { line: '{"id":3}' }]);
+  });
+
   it('releases a large accumulator once its line is done', () => {
     const sink = recorder();
     const splitter = new LineSplitter(1 << 20, sink);
