@@ -2,13 +2,25 @@
  * pool-sim's page in a real browser (Debian's Chromium through playwright-core): two miner-sim
  * miners mine against a pool-sim process; the page shows them, its trace grows, filters,
  * expands a line, follows one session, downloads that session's debug bundle and switches
- * the pool's profile. Saves docs/screenshots/pool-sim-ui.png.
+ * the pool's profile. Saves docs/screenshots/pool-sim-ui.png. Then the shared trace-view
+ * component on a page of its own: row bound, auto-scroll pause, markup kept as text.
  */
 import { readFileSync } from 'node:fs';
 import { MinerFarm } from '@stratum-relay/miner-sim';
 import { startPoolSimProcess, type PoolSimProcess } from '../src';
 import { openBrowser, type BrowserSession } from './helpers/browser';
 
+/** What the trace-view test reaches in its page. */
+interface ScrollBox {
+  scrollTop: number;
+  readonly scrollHeight: number;
+  readonly clientHeight: number;
+}
+interface TestTraceView {
+  append(entry: unknown): boolean;
+  setFilter(filter: { direction?: string; method?: string; text?: string }): void;
+  clear(): void;
+}
 /**
  * The little of the DOM the page-side predicates use. Tests are type-checked without the DOM
  * library, and predicates must be functions, not strings: the page's content policy forbids
@@ -20,8 +32,11 @@ interface PageNode {
 }
 declare const document: {
   querySelectorAll(selector: string): ArrayLike<PageNode>;
+  querySelector(selector: string): ScrollBox | null;
   getElementById(id: string): PageNode | null;
 };
+
+declare const window: { view?: TestTraceView; owned?: unknown };
 
 const PASSWORD = 'hunter2-never-shown';
 /** Playwright waits: generous, the machine is shared; a pass takes a few seconds. */
@@ -116,5 +131,79 @@ describe("pool-sim's page in Chromium", () => {
     // The password the miners sent is nowhere on the page, and the page threw nothing.
     expect(await page.content()).not.toContain(PASSWORD);
     expect(browser.errors()).toEqual([]);
+  }, 60_000);
+
+  it('trace-view alone: bounded rows, auto-scroll that pauses while the reader scrolls up, lines as text only', async () => {
+    const ps = pool ?? (pool = await startPoolSimProcess());
+    const session = browser ?? (browser = await openBrowser());
+    // A page of its own on the pool's origin: the component is imported by a test module, which
+    // the page's content policy (rightly) forbids, so this context bypasses it.
+    const context = await session.browser.newContext({ bypassCSP: true, viewport: { width: 1000, height: 700 } });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`http://127.0.0.1:${ps.controlPort}/healthz`);
+      await page.addStyleTag({ url: '/ui/trace-view/trace-view.css' });
+      await page.addScriptTag({
+        type: 'module',
+        content: `import { createTraceView } from '/ui/trace-view/trace-view.js';
+          const box = document.createElement('div'); document.body.replaceChildren(box);
+          window.view = createTraceView(box, { maxRows: 50 });`,
+      });
+      await page.waitForFunction(() => window.view !== undefined, undefined, WAIT);
+      const rows = (): Promise<number> => page.locator('.trace-view tbody tr').count();
+      const atEnd = (): Promise<boolean> =>
+        page.evaluate(() => {
+          const s = document.querySelector('.tv-scroll');
+          return s !== null && s.scrollTop + s.clientHeight >= s.scrollHeight - 8;
+        });
+
+      await page.evaluate(() => {
+        for (let i = 0; i < 200; i += 1) {
+          window.view?.append({ t: 1_700_000_000_000 + i, direction: i % 2 === 0 ? 'miner_to_pool' : 'pool_to_miner', line: `{"id":${i},"method":"mining.submit","params":["line ${i}"]}`, session: 1 });
+        }
+      });
+      expect(await rows()).toBe(50);
+      expect(await page.locator('.trace-view tbody tr').first().locator('.tv-line').textContent()).toContain('line 150');
+      expect(await page.textContent('.tv-count')).toBe('50 of 50 lines');
+      expect(await atEnd()).toBe(true);
+
+      // The reader scrolls up: new lines no longer pull the view down, until "follow" is clicked.
+      await page.evaluate(() => {
+        const s = document.querySelector('.tv-scroll');
+        if (s !== null) s.scrollTop = 0;
+      });
+      await page.waitForSelector('.tv-follow:not([hidden])', WAIT);
+      await page.evaluate(() => {
+        for (let i = 200; i < 210; i += 1) window.view?.append({ t: 1_700_000_000_000 + i, direction: 'pool_to_miner', line: `{"id":${i},"result":true,"error":null}` });
+      });
+      expect(await rows()).toBe(50);
+      expect(await atEnd()).toBe(false);
+      await page.click('.tv-follow');
+      expect(await atEnd()).toBe(true);
+      expect(await page.isHidden('.tv-follow')).toBe(true);
+
+      // Markup in a line stays text; a malformed entry is counted, not shown.
+      const markup = '<img src=x onerror="window.owned=1"><b>bold</b>';
+      expect(
+        await page.evaluate((line) => [window.view?.append({ t: 1, direction: 'miner_to_pool', line }), window.view?.append({ line: 'no time' })], markup),
+      ).toEqual([true, false]);
+      expect(await page.locator('.trace-view img, .trace-view b').count()).toBe(0);
+      expect(await page.locator('.trace-view tbody tr').last().locator('.tv-line').textContent()).toBe(markup);
+      expect(await page.textContent('.tv-count')).toContain('1 malformed dropped');
+      expect(await page.evaluate(() => window.owned)).toBeUndefined();
+
+      // setFilter drives the filter bar too.
+      await page.evaluate(() => window.view?.setFilter({ direction: 'pool_to_miner', text: 'result' }));
+      expect(await page.inputValue('.tv-filter-direction')).toBe('pool_to_miner');
+      expect(await page.inputValue('.tv-filter-text')).toBe('result');
+      expect(await rows()).toBe(10);
+      await page.evaluate(() => window.view?.clear());
+      expect(await rows()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
   }, 60_000);
 });
