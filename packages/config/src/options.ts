@@ -351,6 +351,29 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     valueName: '<bytes>',
     description: 'Bound on the trace lines kept per process, all connections together; over it the oldest lines go first (closed connections before open ones).',
   },
+  shareJournal: {
+    env: 'SHARE_JOURNAL',
+    flag: '--share-journal',
+    kind: 'string',
+    valueName: '<file|postgres://…>',
+    description:
+      'Record every mining.submit with its fate (accepted, rejected and why, timeout, lost), and every closed connection, in a database: a file path = SQLite, a postgres:// URL = PostgreSQL. Written in batches off the relay path; read with `stratum-proxy shares` and `stratum-proxy report`.',
+    none: 'for no journal',
+  },
+  shareJournalMaxQueue: {
+    env: 'SHARE_JOURNAL_MAX_QUEUE',
+    flag: '--share-journal-max-queue',
+    kind: 'int',
+    valueName: '<rows>',
+    description: 'Journal rows held while the database is slow or away; past this many, new rows are dropped and counted (stratum_journal_dropped_total), never slowing the relay.',
+  },
+  shareJournalRetentionDays: {
+    env: 'SHARE_JOURNAL_RETENTION_DAYS',
+    flag: '--share-journal-retention-days',
+    kind: 'int',
+    valueName: '<days>',
+    description: 'Journal rows older than this are deleted in the background (hourly).',
+  },
   workers: {
     env: 'WORKERS',
     flag: '--workers',

@@ -94,6 +94,11 @@ export const configSchema = z
     traceKeepClosedMs: z.number().int().min(0).default(600_000),
     /** Bound on the bytes of every trace line kept in a process, open and closed connections together. */
     traceMaxBytes: z.number().int().min(0).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+    /** The share journal: a SQLite file path or a postgres:// URL (checked when the journal opens); null: none. */
+    shareJournal: optionalText,
+    /** Journal rows waiting for the database at most; more are dropped and counted. */
+    shareJournalMaxQueue: z.number().int().min(1).max(10_000_000).default(100_000),
+    shareJournalRetentionDays: z.number().int().min(1).max(36_500).default(30),
     /** Relay processes; `auto` = one per CPU core (resolved when the program starts). 1 = no cluster at all. */
     workers: z.union([z.number().int().min(1).max(MAX_WORKERS), z.literal('auto')]).default(1),
   })

@@ -176,6 +176,9 @@ function samples(dir: string): { readonly [K in ConfigKey]: Sample } {
     traceLines: { text: '0', value: 0 },
     traceKeepClosedMs: { text: '5000', value: 5000 },
     traceMaxBytes: { text: '1048576', value: 1048576 },
+    shareJournal: { text: '/var/lib/stratum-relay/journal.sqlite', value: '/var/lib/stratum-relay/journal.sqlite' },
+    shareJournalMaxQueue: { text: '5000', value: 5000 },
+    shareJournalRetentionDays: { text: '7', value: 7 },
     workers: { text: '4', value: 4 },
   };
 }

@@ -303,7 +303,7 @@ describe('the metrics token', () => {
 });
 
 describe('RESTART_ONLY_KEYS', () => {
-  it('holds the listening addresses and ports, the backlog, the log format, the collector and trace settings and the number of workers', () => {
+  it('holds the listening addresses and ports, the backlog, the log format, the collector, trace and share journal settings and the number of workers', () => {
     expect([...RESTART_ONLY_KEYS].sort()).toEqual([
       'listenBacklog',
       'logFormat',
@@ -313,6 +313,9 @@ describe('RESTART_ONLY_KEYS', () => {
       'proxyHost',
       'proxyPort',
       'shareAudit',
+      'shareJournal',
+      'shareJournalMaxQueue',
+      'shareJournalRetentionDays',
       'submitTimeoutMs',
       'tlsHost',
       'tlsPort',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import * as config from '@stratum-relay/config';
 import { createClusterMetrics, createMetrics } from '@stratum-relay/metrics';
+import { createJournalMetrics } from '@stratum-relay/share-journal';
 
 // The docs are part of the product: a renamed option or metric must break the build.
 const ROOT = join(__dirname, '..', '..', '..');
@@ -19,6 +20,8 @@ async function exportedStratumMetrics(): Promise<string[]> {
   // With the families only SHARE_AUDIT=rejected|sample registers.
   createMetrics(registry, { collectDefault: false }).enableShareAuditSample(0.01);
   createClusterMetrics(registry, { collectDefault: false });
+  // With SHARE_JOURNAL set.
+  createJournalMetrics(registry, () => 0);
   const text = await registry.metrics();
   return [...text.matchAll(/^# TYPE (stratum_\w+) /gm)].map((m) => m[1] as string);
 }

@@ -90,11 +90,17 @@ export interface RequestInfo {
   readonly sampled: boolean;
   /** SHARE_AUDIT=rejected, not sampled: what to hash if the pool rejects it; null otherwise. */
   readonly deferred: DeferredShare | null;
+  /** A submit's job id, for the share journal (read only when the audit or the journal is on). */
+  readonly jobId: string | null;
+  /** What the share's hash reached, when it was hashed at submit; null otherwise. */
+  readonly shareDifficulty: number | null;
+  /** Hashed at submit and meets the network target. */
+  readonly blockCandidate: boolean;
 }
 
 /** What a request that is not an audited share remembers. */
-export function plainRequestInfo(method: string, difficulty = 0): RequestInfo {
-  return { method, difficulty, check: ShareCheck.None, sampled: false, deferred: null };
+export function plainRequestInfo(method: string, difficulty = 0, jobId: string | null = null): RequestInfo {
+  return { method, difficulty, check: ShareCheck.None, sampled: false, deferred: null, jobId, shareDifficulty: null, blockCandidate: false };
 }
 
 /** Everything the collector knows about one open connection. Deleted on connection.closed. */
@@ -194,6 +200,10 @@ export interface PendingRequestExport {
   readonly sampled?: boolean;
   /** A share to hash if the pool rejects it (SHARE_AUDIT=rejected); its job is `auditJobs[job]`. */
   readonly deferred?: DeferredShareExport;
+  /** RequestInfo's share journal facts, each only when set (absent in exports from before the journal). */
+  readonly jobId?: string;
+  readonly shareDifficulty?: number;
+  readonly blockCandidate?: boolean;
 }
 
 /** A DeferredShare as plain JSON: the job by its index in CollectorConnectionExport.auditJobs. */
@@ -298,7 +308,10 @@ function isPendingList(v: unknown, auditJobs: number): boolean {
         SHARE_CHECKS.has(e['check']) &&
         typeof e['timedOut'] === 'boolean' &&
         (e['sampled'] === undefined || typeof e['sampled'] === 'boolean') &&
-        (e['deferred'] === undefined || isDeferredShare(e['deferred'], auditJobs)),
+        (e['deferred'] === undefined || isDeferredShare(e['deferred'], auditJobs)) &&
+        (e['jobId'] === undefined || typeof e['jobId'] === 'string') &&
+        (e['shareDifficulty'] === undefined || isFiniteNumber(e['shareDifficulty'])) &&
+        (e['blockCandidate'] === undefined || typeof e['blockCandidate'] === 'boolean'),
     )
   );
 }

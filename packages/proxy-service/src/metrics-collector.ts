@@ -37,6 +37,7 @@ import { isAccepted, rejectReason } from './reject-reason';
 import { JobInterner } from './job-interner';
 import { ShareCheck, auditPlan, auditVerdict, deferShare, evaluateDeferred, evaluateSubmit, jobFromNotify } from './share-audit';
 import type { AuditPlan, DeferredShare, ShareEvaluation } from './share-audit';
+import type { JournalSink, ShareAuditValue, ShareResult, ShareRow } from '@stratum-relay/share-journal';
 
 export interface MetricsCollectorOptions {
   metrics: StratumMetrics;
@@ -66,6 +67,12 @@ export interface MetricsCollectorOptions {
   wallNow?: () => number;
   /** How often expired requests are swept (default submitTimeoutMs / 4, between 10 ms and 1 s). */
   sweepIntervalMs?: number;
+  /**
+   * The share journal (SHARE_JOURNAL): handed one row per mining.submit where its fate is counted
+   * (answered, dropped as timed out, lost at close), so its rows equal stratum_submits_total, and
+   * one row per closed connection. Absent: nothing is built for it.
+   */
+  journal?: JournalSink | null;
 }
 
 /** Anything with the ProxyEventBus `subscribe` shape. */
@@ -122,6 +129,7 @@ export class MetricsCollector {
   private readonly now: () => number;
   private readonly wallNow: () => number;
   private readonly sweepIntervalMs: number;
+  private readonly journal: JournalSink | null;
 
   private readonly states = new Map<number, ConnectionState>();
   /** One shared object per distinct job: a farm's connections receive the same notifies. */
@@ -175,6 +183,7 @@ export class MetricsCollector {
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(options.submitTimeoutMs / 4)));
+    this.journal = options.journal ?? null;
     this.unknownSeries = this.seriesFor(UNKNOWN_CLIENT_ID, NO_POOL_LABEL);
 
     const perDirection = <T>(make: (d: Direction) => T): Record<Direction, T> =>
@@ -362,7 +371,8 @@ export class MetricsCollector {
           if (entry.data.method === 'mining.submit') series.submitTimeouts.add(1);
         };
         this.pendingTotal -= s.minerRequests.markTimedOut(deadline, onTimedOut);
-        s.minerRequests.expire(dropDeadline, ignoreEntry);
+        // Past the late-answer window a submit's fate is final: journalled as a timeout.
+        s.minerRequests.expire(dropDeadline, this.journal === null ? ignoreEntry : (entry) => this.journalUnanswered(s, entry, 'timeout'));
         if (s.poolRequests !== null) {
           this.pendingTotal -= s.poolRequests.markTimedOut(deadline, onTimedOut);
           s.poolRequests.expire(dropDeadline, ignoreEntry);
@@ -407,8 +417,8 @@ export class MetricsCollector {
       difficulty: s.difficulty,
       versionMask: s.versionMask ?? null,
       jobs: s.jobs === null ? null : s.jobs.toArray(),
-      minerRequests: exportRequests(s.minerRequests, now, wall, auditJobs),
-      poolRequests: s.poolRequests === null ? [] : exportRequests(s.poolRequests, now, wall, auditJobs),
+      minerRequests: exportRequests(s.minerRequests, now, wall, auditJobs, this.journal !== null),
+      poolRequests: s.poolRequests === null ? [] : exportRequests(s.poolRequests, now, wall, auditJobs, false),
       bytesSent: s.bytesSent,
       bytesReceived: s.bytesReceived,
       submits: s.submits,
@@ -486,7 +496,9 @@ export class MetricsCollector {
   private restorePending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo, timedOut: boolean): void {
     const evicted = table.restore(id, t, info, timedOut);
     if (!timedOut) this.pendingTotal++;
-    if (evicted === null || evicted.timedOut) return;
+    if (evicted === null) return;
+    if (this.journal !== null) this.journalUnanswered(s, evicted, 'timeout');
+    if (evicted.timedOut) return;
     this.pendingTotal--;
     if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.add(1);
   }
@@ -603,7 +615,9 @@ export class MetricsCollector {
     // Nobody will answer these any more: a submit among them is lost (timed out or not).
     const series = s.series;
     const onLost = (entry: PendingRequest<RequestInfo>): void => {
-      if (entry.data.method === 'mining.submit') series.submitsLost.add(1);
+      if (entry.data.method !== 'mining.submit') return;
+      series.submitsLost.add(1);
+      if (this.journal !== null) this.journalUnanswered(s, entry, 'lost');
     };
     this.pendingTotal -= s.minerRequests.waiting;
     s.minerRequests.clear(onLost);
@@ -612,6 +626,22 @@ export class MetricsCollector {
       s.poolRequests.clear();
     }
     this.states.delete(e.connectionId);
+    this.journal?.connection({
+      connectionId: s.connectionId,
+      openedAt: s.connectedAt,
+      closedAt: this.wallNow(),
+      worker: s.worker,
+      pool: s.pool,
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+      bytesSent: s.bytesSent,
+      bytesReceived: s.bytesReceived,
+      submits: s.submits,
+      accepted: s.accepted,
+      rejected: s.rejected,
+      closeSide: e.side,
+      closeReason: e.reason,
+    });
   }
 
   private onRejected(e: ConnectionRejectedEvent): void {
@@ -687,7 +717,9 @@ export class MetricsCollector {
   private addPending(s: ConnectionState, table: PendingRequests<RequestInfo>, id: number | string, t: number, info: RequestInfo): void {
     const evicted = table.add(id, t, info);
     this.pendingTotal++;
-    if (evicted === null || evicted.timedOut) return;
+    if (evicted === null) return;
+    if (this.journal !== null) this.journalUnanswered(s, evicted, 'timeout');
+    if (evicted.timedOut) return;
     // Pushed out unanswered before its timeout: counted as one (it can no longer be answered).
     this.pendingTotal--;
     if (evicted.data.method === 'mining.submit') s.series.submitTimeouts.add(1);
@@ -696,7 +728,7 @@ export class MetricsCollector {
   /** A request or notification from the miner. Returns what its pending entry must remember. */
   private onMinerMethod(s: ConnectionState, method: string, e: { readonly params: readonly unknown[] }, answerExpected: boolean): RequestInfo {
     // HOT PATH: `e.params` of a lent event is decoded when read; a submit's only when audited.
-    if (method === 'mining.submit') return this.onSubmit(s, s.jobs !== null ? e.params : UNREAD_PARAMS, answerExpected);
+    if (method === 'mining.submit') return this.onSubmit(s, s.jobs !== null || this.journal !== null ? e.params : UNREAD_PARAMS, answerExpected);
     if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, e.params[0]);
     return plainRequestInfo(method);
   }
@@ -719,19 +751,21 @@ export class MetricsCollector {
     s.lastShareAt = this.wallNow();
     s.series.submits.add(1);
     const difficulty = s.difficultyInForce();
-    if (s.jobs === null) return plainRequestInfo('mining.submit', difficulty);
+    const jobId = params[1];
+    if (s.jobs === null) return this.submitted(s, plainRequestInfo('mining.submit', difficulty, typeof jobId === 'string' ? jobId : null), answerExpected);
     const audit = this.audit;
     // Under all every share is hashed now; otherwise a uniform draw decides the sample (every
     // submit draws, so the sample stays uniform over all shares, whatever their outcome).
     const sampled = !audit.all && this.random() < audit.sample;
     let check: ShareCheck = ShareCheck.None;
     let deferred: DeferredShare | null = null;
-    const jobId = params[1];
+    let hashed: ShareEvaluation | null = null;
     const job = typeof jobId === 'string' ? s.jobs.get(jobId) : undefined;
     if (typeof jobId !== 'string') check = ShareCheck.Invalid;
     else if (job === undefined) check = ShareCheck.UnknownJob;
     else if (audit.all || sampled) {
       const result = evaluateSubmit(job, s.extranonce1, params, s.versionMask);
+      hashed = result;
       if (result === null) check = ShareCheck.Invalid;
       else {
         // The histogram gets every share (all) or exactly the sample: a distribution, never biased.
@@ -744,7 +778,60 @@ export class MetricsCollector {
       if (deferred === null) check = ShareCheck.Invalid;
     }
     if (!answerExpected) check = ShareCheck.None;
-    return { method: 'mining.submit', difficulty, check, sampled: sampled && answerExpected, deferred };
+    const info: RequestInfo = {
+      method: 'mining.submit',
+      difficulty,
+      check,
+      sampled: sampled && answerExpected,
+      deferred,
+      jobId: typeof jobId === 'string' ? jobId : null,
+      shareDifficulty: hashed === null ? null : hashed.difficulty,
+      blockCandidate: hashed !== null && hashed.meetsNetworkTarget,
+    };
+    return this.submitted(s, info, answerExpected);
+  }
+
+  /**
+   * A submit whose id cannot be matched to an answer (null, an object …) is settled at once: the
+   * journal gets it as `lost` now, since no answer will ever be seen for it.
+   */
+  private submitted(s: ConnectionState, info: RequestInfo, answerExpected: boolean): RequestInfo {
+    if (!answerExpected && this.journal !== null) this.journal.share(this.shareRow(s, this.now(), info, 'lost', null, null, null, null));
+    return info;
+  }
+
+  /** A journal row for a submit relayed at `t` (monotonic ms, the events' clock). */
+  private shareRow(
+    s: ConnectionState,
+    t: number,
+    info: RequestInfo,
+    result: ShareResult,
+    reason: string | null,
+    audit: ShareAuditValue | null,
+    latencyMs: number | null,
+    rehashed: ShareEvaluation | null,
+  ): ShareRow {
+    return {
+      time: Math.round(t + (this.wallNow() - this.now())),
+      worker: s.worker,
+      pool: s.pool,
+      jobId: info.jobId,
+      difficulty: info.difficulty,
+      result,
+      reason,
+      audit,
+      shareDifficulty: rehashed === null ? info.shareDifficulty : rehashed.difficulty,
+      blockCandidate: rehashed === null ? info.blockCandidate : rehashed.meetsNetworkTarget,
+      latencyMs,
+      connectionId: s.connectionId,
+      remoteAddress: s.remoteAddress,
+    };
+  }
+
+  /** A submit that leaves unanswered (dropped after the late-answer window, evicted, or lost at close). */
+  private journalUnanswered(s: ConnectionState, entry: PendingRequest<RequestInfo>, result: 'timeout' | 'lost'): void {
+    if (entry.data.method !== 'mining.submit' || this.journal === null) return;
+    this.journal.share(this.shareRow(s, entry.t, entry.data, result, null, checkOnly(entry.data.check), null, null));
   }
 
   /** Best share and block candidates from a hashed share (every one, sampled or not); its check. */
@@ -808,7 +895,7 @@ export class MetricsCollector {
       (this.latencyByMethod.get(info.method) ?? this.latencyOther).observe(msToSeconds(e.t - entry.t));
       switch (info.method) {
         case 'mining.submit':
-          this.onSubmitAnswer(s, info, e.result, e.error);
+          this.onSubmitAnswer(s, info, e.result, e.error, entry.t, e.t);
           break;
         case 'mining.subscribe':
           this.onSubscribeAnswer(s, e.result);
@@ -828,7 +915,7 @@ export class MetricsCollector {
     }
   }
 
-  private onSubmitAnswer(s: ConnectionState, info: RequestInfo, result: unknown, error: unknown): void {
+  private onSubmitAnswer(s: ConnectionState, info: RequestInfo, result: unknown, error: unknown, submittedAt: number, answeredAt: number): void {
     const accepted = isAccepted(result, error);
     if (accepted) {
       s.accepted++;
@@ -842,12 +929,18 @@ export class MetricsCollector {
       s.countReject(reason);
     }
     let check = info.check;
+    let rehashed: ShareEvaluation | null = null;
     // SHARE_AUDIT=rejected: a share not hashed at submit is hashed now, if the pool rejected it.
     if (!accepted && info.deferred !== null) {
       const result = evaluateDeferred(info.deferred);
+      rehashed = result;
       check = result === null ? ShareCheck.Invalid : this.judge(s, result, info.difficulty);
     }
     const verdict = auditVerdict(check, accepted);
+    if (this.journal !== null) {
+      const reason = accepted ? null : rejectReason(error);
+      this.journal.share(this.shareRow(s, submittedAt, info, accepted ? 'accepted' : 'rejected', reason, verdict, answeredAt - submittedAt, rehashed));
+    }
     if (verdict === null) return;
     s.countVerdict(verdict);
     // Exact counts only for the verdicts this mode sees every share of (AuditPlan.exactVerdicts).
@@ -883,13 +976,32 @@ interface PoolCells {
 
 function ignoreEntry(): void {}
 
+/** What the audit said of a share the pool never answered: its own check, no verdict. */
+function checkOnly(check: ShareCheck): ShareAuditValue | null {
+  switch (check) {
+    case ShareCheck.Valid:
+      return 'valid';
+    case ShareCheck.Invalid:
+      return 'invalid';
+    case ShareCheck.UnknownJob:
+      return 'unknown_job';
+    default:
+      return null;
+  }
+}
+
 /** The waiting requests as JSON; the jobs of deferred shares go to `auditJobs`, each once. */
-function exportRequests(table: PendingRequests<RequestInfo>, now: number, wall: number, auditJobs: StratumJob[]): PendingRequestExport[] {
+function exportRequests(table: PendingRequests<RequestInfo>, now: number, wall: number, auditJobs: StratumJob[], journalFacts: boolean): PendingRequestExport[] {
   const out: PendingRequestExport[] = [];
   const offset = wall - now;
   table.forEach((e) => {
-    const { method, difficulty, check, sampled, deferred } = e.data;
-    const r: PendingRequestExport = { id: e.id, at: e.t + offset, method, difficulty, check, timedOut: e.timedOut };
+    const { method, difficulty, check, sampled, deferred, jobId, shareDifficulty, blockCandidate } = e.data;
+    let r: PendingRequestExport = { id: e.id, at: e.t + offset, method, difficulty, check, timedOut: e.timedOut };
+    // With a journal its facts move with the submit (journalled once, by the process that settles
+    // it); without one the export is what it was.
+    if (journalFacts && (jobId !== null || shareDifficulty !== null || blockCandidate)) {
+      r = { ...r, ...(jobId === null ? {} : { jobId }), ...(shareDifficulty === null ? {} : { shareDifficulty }), ...(blockCandidate ? { blockCandidate } : {}) };
+    }
     // The audit's fields only when set: an export without them reads as before the modes.
     if (!sampled && deferred === null) out.push(r);
     else out.push({ ...r, ...(sampled ? { sampled } : {}), ...(deferred === null ? {} : { deferred: exportDeferred(deferred, auditJobs) }) });
@@ -926,7 +1038,16 @@ function requestInfo(r: PendingRequestExport, auditJobs: readonly StratumJob[]):
           versionBits: d.versionBits ?? undefined,
           versionMask: d.versionMask ?? undefined,
         };
-  return { method: r.method, difficulty: r.difficulty, check: r.check, sampled: r.sampled === true, deferred };
+  return {
+    method: r.method,
+    difficulty: r.difficulty,
+    check: r.check,
+    sampled: r.sampled === true,
+    deferred,
+    jobId: r.jobId ?? null,
+    shareDifficulty: r.shareDifficulty ?? null,
+    blockCandidate: r.blockCandidate === true,
+  };
 }
 
 /**

@@ -5,7 +5,11 @@ import { Registry } from 'prom-client';
 import { startHttpServer } from './http-server';
 import type { MetricsHttpServer, Readiness } from './http-server';
 import { MetricsCollector } from './metrics-collector';
+import { openServiceJournal } from './service-journal';
 import { buildStatus } from './status';
+
+/** How long shutdown waits for a slow or absent journal database before dropping (and counting) what is left. */
+const JOURNAL_CLOSE_DEADLINE_MS = 10_000;
 
 /**
  * Metrics collector + HTTP endpoints attached to a ProxyServer. The service starts it before
@@ -68,7 +72,10 @@ export async function startObservability(options: ObservabilityOptions): Promise
   const metrics = createMetrics(registry, { collectDefault: options.collectDefaultMetrics ?? true });
   metrics.maxConnections.set(config.maxConnections);
   const upstreams = server.upstreams;
+  // SHARE_JOURNAL: opened before the collector exists, so the first submit already has its sink.
+  const journal = openServiceJournal(config, registry, logger);
   const collector = new MetricsCollector({
+    journal,
     metrics,
     pools: () => upstreams.states(),
     maxClientIds: config.maxClientIds,
@@ -122,6 +129,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
       });
     } catch (err) {
       collector.detach();
+      await journal?.close(0);
       throw err;
     }
     logger.info({ metrics_address: http.address(), metrics_token: options.metricsToken?.() != null }, 'metrics HTTP server listening');
@@ -145,6 +153,9 @@ export async function startObservability(options: ObservabilityOptions): Promise
       closing = true;
       await http?.close();
       collector.detach();
+      // Every connection has closed by now (the service drained them first): their shares are
+      // queued, and are written before the process exits.
+      await journal?.close(JOURNAL_CLOSE_DEADLINE_MS);
     },
   };
 }

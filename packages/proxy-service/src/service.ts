@@ -191,7 +191,8 @@ export class ProxyService {
     } catch (error) {
       this.connectionLog.detach();
       this.state = 'stopped';
-      throw listenError(error, config.metricsHost, config.metricsPort, 'metricsPort');
+      // Already an operator's message (the share journal could not be opened); else the HTTP port.
+      throw error instanceof ProxyServiceError ? error : listenError(error, config.metricsHost, config.metricsPort, 'metricsPort');
     }
     this.observability = observability;
     observability.metrics.maxConnections.set(limits.max);

@@ -57,9 +57,13 @@ export function redactConfig(config: object): Record<string, unknown> {
   return out;
 }
 
+/** `scheme://user:password@host` (SHARE_JOURNAL's postgres:// URL): the password never leaves. */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i;
+
 function redactValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactValue);
   if (value !== null && typeof value === 'object') return redactConfig(value);
+  if (typeof value === 'string' && URL_PASSWORD.test(value)) return value.replace(URL_PASSWORD, '$1:***@');
   return value;
 }
 
