@@ -4,6 +4,8 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { ObservabilityError } from './errors';
 import { metricsAuth } from './metrics-auth';
+import { API_ROUTES, mountUiRoutes } from './ui/api-routes';
+import type { UiSource } from './ui/ui-source';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
@@ -27,6 +29,8 @@ export interface HttpServerOptions {
   /** The metrics token in force (METRICS_TOKEN), read per request; null or absent = open. */
   token?: () => string | null;
   logger?: { error(obj: object, msg?: string): void };
+  /** /api/* (connections, trace, debug bundle, events) and the /ui page; absent = not served. */
+  ui?: UiSource;
 }
 
 export interface MetricsHttpServer {
@@ -61,8 +65,9 @@ export function createHttpApp(opts: Omit<HttpServerOptions, 'host' | 'port'>): e
   app.get('/status', async (_req, res) => {
     res.json(await opts.status());
   });
+  if (opts.ui !== undefined) mountUiRoutes(app, opts.ui);
   // GET (and HEAD, which express derives from GET) only.
-  for (const path of ROUTES) {
+  for (const path of opts.ui === undefined ? ROUTES : [...ROUTES, ...API_ROUTES]) {
     app.all(path, (req, res) => {
       res.set('Allow', 'GET, HEAD').status(405).json({ error: 'method_not_allowed', method: req.method, path });
     });

@@ -1,18 +1,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { UI_STATIC_PATHS } from './ui/api-routes';
 
 /** Paths a load balancer must reach without credentials. */
 const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /**
- * METRICS_TOKEN: every path but /healthz and /readyz needs `Authorization: Bearer <token>`, or
+ * METRICS_TOKEN: every path but /healthz, /readyz and the /ui page's static files needs `Authorization: Bearer <token>`, or
  * basic auth whose password is the token (Prometheus' `authorization` and `basic_auth` both
  * work). The token is read through `token()` on each request so a reload can rotate it.
  */
 export function metricsAuth(token: () => string | null): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     const expected = token();
-    if (expected === null || OPEN_PATHS.has(req.path)) {
+    // The /ui page and its scripts hold no data: the browser loads them without credentials, and
+    // the page then sends the token (asked once) with every /api request.
+    if (expected === null || OPEN_PATHS.has(req.path) || (req.method === 'GET' && UI_STATIC_PATHS.has(req.path))) {
       next();
       return;
     }

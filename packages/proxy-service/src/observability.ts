@@ -7,6 +7,10 @@ import type { MetricsHttpServer, Readiness } from './http-server';
 import { MetricsCollector } from './metrics-collector';
 import { openServiceJournal } from './service-journal';
 import { buildStatus } from './status';
+import { detailsFromCollector } from './trace/connection-details';
+import { TraceStore } from './trace/trace-store';
+import { ProcessView } from './ui/process-view';
+import { FarmSampler, LocalUiSource } from './ui/ui-source';
 
 /** How long shutdown waits for a slow or absent journal database before dropping (and counting) what is left. */
 const JOURNAL_CLOSE_DEADLINE_MS = 10_000;
@@ -33,6 +37,9 @@ export interface Observability {
    * with it. Optional so that test doubles of the service need none.
    */
   readonly collector?: MetricsCollector;
+  /** The message trace and the UI's view of this process (a cluster worker answers the primary's /api questions from them). */
+  readonly traceStore?: TraceStore;
+  readonly processView?: ProcessView;
 }
 
 export interface ObservabilityOptions {
@@ -51,6 +58,11 @@ export interface ObservabilityOptions {
   metricsToken?: () => string | null;
   /** Extra top-level fields of /status (reloads, listeners). */
   statusExtras?: () => Record<string, unknown>;
+  /**
+   * The message trace, built with the server (it is the relay's line tap when TRACE_LINES > 0);
+   * absent = one without lines (closed connections are still listed).
+   */
+  traceStore?: TraceStore;
   /**
    * Serve /metrics, /healthz, /readyz and /status on config.metricsHost:metricsPort (default
    * true). A worker process of several (WORKERS) has none: its primary owns the HTTP port and
@@ -83,7 +95,13 @@ export async function startObservability(options: ObservabilityOptions): Promise
     shareAudit: config.shareAudit,
     ...(options.maxPendingPerConnection !== undefined ? { maxPendingPerConnection: options.maxPendingPerConnection } : {}),
   });
+  const traceStore =
+    options.traceStore ??
+    new TraceStore({ linesPerDirection: 0, maxBytes: 0, keepClosedMs: config.traceKeepClosedMs, details: detailsFromCollector(() => collector) });
+  // Before the collector: on connection.closed the store reads the collector's state once more.
+  traceStore.attach(server.events);
   collector.attach(server.events);
+  const processView = new ProcessView(collector, traceStore, registry);
 
   let closing = false;
   const readiness = (): Readiness => {
@@ -116,7 +134,11 @@ export async function startObservability(options: ObservabilityOptions): Promise
   });
 
   let http: MetricsHttpServer | null = null;
+  let sampler: FarmSampler | null = null;
   if (options.http ?? true) {
+    sampler = new FarmSampler(() => Promise.resolve(registry));
+    sampler.start();
+    const ui = new LocalUiSource({ view: processView, store: traceStore, sampler, version: options.version, config: () => options.currentConfig?.() ?? config });
     try {
       http = await startHttpServer({
         host: config.metricsHost,
@@ -126,8 +148,11 @@ export async function startObservability(options: ObservabilityOptions): Promise
         ...(options.metricsToken !== undefined ? { token: options.metricsToken } : {}),
         status,
         logger,
+        ui,
       });
     } catch (err) {
+      sampler.stop();
+      traceStore.detach();
       collector.detach();
       await journal?.close(0);
       throw err;
@@ -139,6 +164,8 @@ export async function startObservability(options: ObservabilityOptions): Promise
   return {
     metrics,
     collector,
+    traceStore,
+    processView,
     markClosing() {
       closing = true;
     },
@@ -152,6 +179,8 @@ export async function startObservability(options: ObservabilityOptions): Promise
       closed = true;
       closing = true;
       await http?.close();
+      sampler?.stop();
+      traceStore.detach();
       collector.detach();
       // Every connection has closed by now (the service drained them first): their shares are
       // queued, and are written before the process exits.

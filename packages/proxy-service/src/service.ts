@@ -8,6 +8,9 @@ import { ProxyServiceError } from './errors';
 import type { Readiness } from './http-server';
 import type { MetricsCollector } from './metrics-collector';
 import { startObservability, type Observability, type ObservabilityOptions } from './observability';
+import { detailsFromCollector } from './trace/connection-details';
+import { TraceStore } from './trace/trace-store';
+import type { ProcessView } from './ui/process-view';
 import { VERSION } from './version';
 
 export interface ProxyServiceOptions {
@@ -99,6 +102,15 @@ export class ProxyService {
     return this.observability?.metrics.registry;
   }
 
+  /** The message trace and the UI's view of this process, once start() has created them. */
+  get traceStore(): TraceStore | undefined {
+    return this.observability?.traceStore;
+  }
+
+  get processView(): ProcessView | undefined {
+    return this.observability?.processView;
+  }
+
   /** The metrics collector once start() has created it (a handover moves a connection's state with it). */
   get collector(): MetricsCollector | undefined {
     return this.observability?.collector;
@@ -144,6 +156,13 @@ export class ProxyService {
       );
     }
     const createServer = this.options.createServer ?? ((o: ProxyServerOptions) => new ProxyServer(o));
+    // The trace is the relay's line tap, so it exists before the server; TRACE_LINES=0: no tap at all.
+    const traceStore = new TraceStore({
+      linesPerDirection: config.traceLines,
+      maxBytes: config.traceMaxBytes,
+      keepClosedMs: config.traceKeepClosedMs,
+      details: detailsFromCollector(() => this.observability?.collector),
+    });
     const server = createServer({
       listenHost: config.proxyHost,
       listenPort: config.proxyPort,
@@ -163,6 +182,7 @@ export class ProxyService {
       maxLineBytes: config.maxLineBytes,
       preConnectBufferBytes: config.preConnectBufferBytes,
       ...(this.options.connectionIdBase !== undefined ? { connectionIdBase: this.options.connectionIdBase } : {}),
+      ...(traceStore.enabled ? { lineTap: traceStore } : {}),
     });
     this.server = server;
     // Attached before listen() so even the first connection gets its "opened" line.
@@ -182,6 +202,7 @@ export class ProxyService {
         version,
         http: this.options.http ?? true,
         metricsToken: () => this.edges?.metricsToken ?? null,
+        traceStore,
         statusExtras: () => ({
           maxConnections: { configured: this.current.maxConnections, effective: this.effectiveMaxConnections },
           listeners: { plain: server.listening, tls: server.tlsAddress() },

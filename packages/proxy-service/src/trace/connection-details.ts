@@ -94,3 +94,13 @@ export function detailsOf(s: Readonly<ConnectionState>, now: number, closed: Clo
     stale: closed === null && expected !== null && lastShareAgeSeconds > STALE_INTERVALS * expected,
   };
 }
+
+/** TraceStoreOptions.details from a collector (read when the connection closes, before the collector forgets it). */
+export function detailsFromCollector(
+  collector: () => { connectionState(id: number): Readonly<ConnectionState> | undefined } | undefined,
+): (connectionId: number, now: number, closed: CloseInfo | null) => ConnectionDetails | null {
+  return (connectionId, now, closed) => {
+    const s = collector()?.connectionState(connectionId);
+    return s === undefined ? null : detailsOf(s, now, closed);
+  };
+}
