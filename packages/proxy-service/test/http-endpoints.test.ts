@@ -218,8 +218,8 @@ describe('startObservability', () => {
     expect(second.events.listenerCount).toBe(0);
   });
 
-  it('detaches the collector and stops serving on close()', async () => {
-    expect(server.events.listenerCount).toBe(1);
+  it('detaches the collector and the trace store and stops serving on close()', async () => {
+    expect(server.events.listenerCount).toBe(2);
     await obs?.close();
     expect(server.events.listenerCount).toBe(0);
     expect(obs?.httpAddress()).toBeNull();
