@@ -55,6 +55,8 @@ $('token-form').addEventListener('submit', (event) => {
 
 function si(value, unit) {
   if (!Number.isFinite(value)) return '–';
+  // Test pools and small miners use share difficulties far below 1.
+  if (value !== 0 && Math.abs(value) < 1) return `${Number(value.toPrecision(3))}${unit ? ` ${unit}` : ''}`;
   const prefixes = ['', 'k', 'M', 'G', 'T', 'P', 'E', 'Z'];
   let i = 0;
   let v = value;
