@@ -1,0 +1,147 @@
+'use strict';
+// Share journal benchmark. Needs the build (`npx tsc -b`).
+//
+//   node bench/journal-bench.js [--rate 5000] [--seconds 5] [--rows 200000] [--connections 500]
+//
+// 1. Collector cost per share, journal off vs on (SQLite): the MetricsCollector is fed a submit
+//    and its answer per share (SHARE_AUDIT=off, no sockets) as fast as it goes, in the same
+//    process, alternating off/on rounds; the ratio of shares/s is the journal's cost on the
+//    observer of the relay (the relay's own socket work is the same either way).
+// 2. Paced at --rate shares/s for --seconds with the journal on: per-batch write time (median,
+//    p99, max = the longest the event loop was held by a synchronous SQLite batch), the event
+//    loop's delay p99/max while writing, rows dropped (must be 0).
+// 3. Bulk: --rows rows written in 1,000-row transactions: rows/s and file size per million.
+const { mkdtempSync, rmSync, statSync, existsSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+const { parseArgs } = require('./lib/args');
+
+const args = parseArgs(process.argv.slice(2));
+const RATE = Number(args.rate ?? 5000);
+const SECONDS = Number(args.seconds ?? 5);
+const ROWS = Number(args.rows ?? 200_000);
+const CONNECTIONS = Number(args.connections ?? 500);
+const root = path.join(__dirname, '..', 'packages');
+const { ShareJournal, SqliteBackend } = require(path.join(root, 'share-journal/dist/index.js'));
+const { MetricsCollector } = require(path.join(root, 'proxy-service/dist/metrics-collector.js'));
+const { createMetrics } = require(path.join(root, 'metrics/dist/index.js'));
+const { Registry } = require(path.join(root, 'proxy-service/node_modules/prom-client'));
+
+const dir = mkdtempSync(path.join(tmpdir(), 'journal-bench-'));
+let files = 0;
+const newFile = () => path.join(dir, `j${++files}.sqlite`);
+
+function collectorWith(journal) {
+  let t = 0;
+  const c = new MetricsCollector({
+    metrics: createMetrics(new Registry(), { collectDefault: false }),
+    maxClientIds: 500,
+    submitTimeoutMs: 30_000,
+    shareAudit: false,
+    journal,
+    now: () => t,
+  });
+  const emit = (e) => c.handle({ t, ...e });
+  for (let id = 1; id <= CONNECTIONS; id++) {
+    emit({ type: 'connection.opened', connectionId: id, remoteAddress: '10.0.0.1', remotePort: 40000 + id, wallTime: Date.now() });
+    emit({ type: 'upstream.connected', connectionId: id, poolName: 'main', latencyMs: 1, host: '127.0.0.1', port: 3333 });
+    emit({ type: 'stratum.request', connectionId: id, direction: 'miner_to_pool', id: 2, method: 'mining.authorize', params: [`rig${id}`, 'x'] });
+    emit({ type: 'stratum.response', connectionId: id, direction: 'pool_to_miner', id: 2, result: true, error: null });
+    emit({ type: 'stratum.notification', connectionId: id, direction: 'pool_to_miner', method: 'mining.set_difficulty', params: [1024] });
+  }
+  let n = 0;
+  const share = () => {
+    const id = (n++ % CONNECTIONS) + 1;
+    t += 0.01;
+    emit({ type: 'stratum.request', connectionId: id, direction: 'miner_to_pool', id: 4, method: 'mining.submit', params: [`rig${id}`, 'job1', '00000000', '5f5e1000', '00000000'] });
+    emit({ type: 'stratum.response', connectionId: id, direction: 'pool_to_miner', id: 4, result: true, error: null });
+  };
+  return { collector: c, share };
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+async function throughput(withJournal, ms) {
+  const journal = withJournal ? new ShareJournal({ backend: new SqliteBackend({ path: newFile() }), maxQueue: 1_000_000, retentionDays: null }) : null;
+  journal?.start();
+  const { share } = collectorWith(journal);
+  let shares = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // Batches of 1,000 between yields, so the journal's timer and writes run as they would.
+    for (let i = 0; i < 1000; i++) share();
+    shares += 1000;
+    await tick();
+  }
+  const elapsed = ms / 1000;
+  if (journal !== null) await journal.close(30_000);
+  return shares / elapsed;
+}
+
+async function paced() {
+  const backend = new SqliteBackend({ path: newFile() });
+  const writes = [];
+  const write = backend.write.bind(backend);
+  backend.write = async (batch) => {
+    const t0 = performance.now();
+    await write(batch);
+    writes.push(performance.now() - t0);
+  };
+  const journal = new ShareJournal({ backend, maxQueue: 100_000, retentionDays: null });
+  journal.start();
+  const { share } = collectorWith(journal);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < SECONDS * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * RATE);
+    while (sent < due) {
+      share();
+      sent++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  loop.disable();
+  await journal.close(30_000);
+  writes.sort((a, b) => a - b);
+  return { sent, written: journal.written, dropped: journal.dropped, batches: writes.length, writeMs: { p50: pct(writes, 0.5), p99: pct(writes, 0.99), max: writes[writes.length - 1] }, loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
+}
+
+async function bulk() {
+  const file = newFile();
+  const backend = new SqliteBackend({ path: file });
+  await backend.migrate();
+  const row = (i) => ({ time: 1_717_000_000_000 + i * 10, worker: `rig${i % 500}`, pool: 'main', jobId: `${(i >> 6).toString(16)}`, difficulty: 65536, result: i % 50 === 0 ? 'rejected' : 'accepted', reason: i % 50 === 0 ? 'stale' : null, audit: 'valid_accepted', shareDifficulty: 70000 + (i % 1000), blockCandidate: false, latencyMs: 20 + (i % 30), connectionId: 1 + (i % 500), remoteAddress: `10.0.${(i % 500) >> 8}.${i % 256}` });
+  const t0 = performance.now();
+  for (let i = 0; i < ROWS; i += 1000) await backend.write({ shares: Array.from({ length: Math.min(1000, ROWS - i) }, (_, k) => row(i + k)), connections: [] });
+  const seconds = (performance.now() - t0) / 1000;
+  await backend.close();
+  const size = statSync(file).size + (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+  return { rows: ROWS, rowsPerSecond: Math.round(ROWS / seconds), bytesPerMillion: Math.round((size / ROWS) * 1e6) };
+}
+
+(async () => {
+  const rounds = 3;
+  const off = [];
+  const on = [];
+  for (let r = 0; r < rounds; r++) {
+    off.push(await throughput(false, 1500));
+    on.push(await throughput(true, 1500));
+  }
+  off.sort((a, b) => a - b);
+  on.sort((a, b) => a - b);
+  const medOff = off[1];
+  const medOn = on[1];
+  console.log(`collector shares/s (median of ${rounds}): journal off ${Math.round(medOff)}, on ${Math.round(medOn)} -> on/off ${(medOn / medOff).toFixed(3)}; at ${RATE} shares/s the journal costs ${((RATE / medOn - RATE / medOff) * 100).toFixed(2)} % of one core`);
+  const p = await paced();
+  console.log(`paced ${RATE} shares/s for ${SECONDS} s: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
+  const b = await bulk();
+  console.log(`bulk ${b.rows} rows: ${b.rowsPerSecond} rows/s in 1,000-row transactions; ${(b.bytesPerMillion / 1024 / 1024).toFixed(1)} MiB per million shares (SQLite, with indexes)`);
+  rmSync(dir, { recursive: true, force: true });
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
