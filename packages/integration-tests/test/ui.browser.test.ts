@@ -42,11 +42,13 @@ describe('/ui in Chromium', () => {
     await page.locator('#live:not(.off)').waitFor({ timeout: 15_000 });
 
     const accepted = async (): Promise<number> => Number((await page.locator('#accepted').textContent())?.replace(/,/g, '') ?? NaN);
-    await page.waitForFunction(() => Number(document.getElementById('accepted')?.textContent?.replace(/,/g, '')) > 0, null, { timeout: 20_000 });
+    // Page-side expressions as strings: this package's TypeScript has no DOM types.
+    const acceptedJs = "Number(document.getElementById('accepted').textContent.replace(/,/g, ''))";
+    await page.waitForFunction(`${acceptedJs} > 0`, null, { timeout: 20_000 });
     const first = await accepted();
-    await page.waitForFunction((n) => Number(document.getElementById('accepted')?.textContent?.replace(/,/g, '')) > n, first, { timeout: 15_000 });
+    await page.waitForFunction(`${acceptedJs} > ${first}`, null, { timeout: 15_000 });
     expect(await accepted()).toBeGreaterThan(first);
-    await page.waitForFunction(() => /[1-9]/.test(document.getElementById('hashrate-1m')?.textContent ?? ''), null, { timeout: 15_000 });
+    await page.waitForFunction("/[1-9]/.test(document.getElementById('hashrate-1m').textContent)", null, { timeout: 15_000 });
     expect(await page.locator('#hashrate-1m').textContent()).toMatch(/H\/s$/);
     await page.locator('#workers tbody tr').nth(3).waitFor({ timeout: 10_000 });
     await session.screenshot('ui-farm');
@@ -65,9 +67,9 @@ describe('/ui in Chromium', () => {
     await page.locator('#workers tbody tr', { hasText: 'rig.2' }).first().click();
     await page.locator('#connection').waitFor({ state: 'visible' });
     const rows = page.locator('#trace .tv-row');
-    await page.waitForFunction(() => document.querySelectorAll('#trace .tv-row').length > 3, null, { timeout: 10_000 });
+    await page.waitForFunction("document.querySelectorAll('#trace .tv-row').length > 3", null, { timeout: 10_000 });
     const before = await rows.count();
-    await page.waitForFunction((n) => document.querySelectorAll('#trace .tv-row').length > n, before, { timeout: 15_000 });
+    await page.waitForFunction(`document.querySelectorAll('#trace .tv-row').length > ${before}`, null, { timeout: 15_000 });
     expect(await page.locator('#trace').textContent()).toContain('mining.authorize');
     expect(await page.locator('#trace').textContent()).not.toContain(PASSWORD);
     await session.screenshot('ui-connection');

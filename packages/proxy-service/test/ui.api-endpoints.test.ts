@@ -9,6 +9,14 @@ import type { TraceBatchListener, UiSource } from '../src/ui/ui-source';
 
 const TOKEN = 'ui-test-token';
 
+/** The answers' fields the tests read. */
+interface Json {
+  connections: unknown;
+  entries: Array<{ line: string }>;
+  error: string;
+  kind: string;
+}
+
 const details = { connectionId: 5, worker: 'rig.1' } as unknown as ConnectionDetails;
 const entry: TraceEntry = { t: 1, direction: 'miner_to_pool', line: '{"id":1,"method":"mining.subscribe","params":[]}', method: 'mining.subscribe', seq: 1 };
 
@@ -57,13 +65,13 @@ describe('/api and /ui on the metrics port', () => {
   it('lists connections', async () => {
     const res = await fetch(`${base}/api/connections`);
     expect(res.status).toBe(200);
-    expect((await res.json()).connections).toEqual([details]);
+    expect(((await res.json()) as Json).connections).toEqual([details]);
   });
 
   it('answers a trace by connection or by worker with its limit', async () => {
     const byId = await fetch(`${base}/api/trace?connection=5&limit=10`);
     expect(byId.status).toBe(200);
-    expect((await byId.json()).entries[0].line).toBe(entry.line);
+    expect(((await byId.json()) as Json).entries[0]?.line).toBe(entry.line);
     const byWorker = await fetch(`${base}/api/trace?worker=rig.1`);
     expect(byWorker.status).toBe(200);
     expect(source.queries).toEqual([
@@ -86,14 +94,14 @@ describe('/api and /ui on the metrics port', () => {
   ])('answers 400 JSON for %s (%s)', async (path) => {
     const res = await fetch(`${base}${path}`);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('bad_request');
+    expect(((await res.json()) as Json).error).toBe('bad_request');
   });
 
   it('answers 404 JSON for an unknown connection or worker', async () => {
     for (const path of ['/api/trace?connection=6', '/api/trace?worker=nobody', '/api/debug/bundle/6']) {
       const res = await fetch(`${base}${path}`);
       expect(res.status).toBe(404);
-      expect((await res.json()).error).toBe('not_found');
+      expect(((await res.json()) as Json).error).toBe('not_found');
     }
   });
 
@@ -101,7 +109,7 @@ describe('/api and /ui on the metrics port', () => {
     const res = await fetch(`${base}/api/debug/bundle/5`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="stratum-relay-connection-5.json"');
-    expect((await res.json()).kind).toBe('stratum-relay-debug-bundle');
+    expect(((await res.json()) as Json).kind).toBe('stratum-relay-debug-bundle');
   });
 
   it('answers other methods with 405', async () => {
