@@ -9,6 +9,7 @@ import { describeReadError } from './readable-file';
 import { describeJsonSyntaxError } from './json-position';
 import { closest } from './suggest';
 import { ConfigError } from './errors';
+import { listenerClashes, type Listener } from './listener-clash';
 
 export interface LoadConfigInput {
   /** Command-line arguments without node and the script: `process.argv.slice(2)`. */
@@ -144,6 +145,17 @@ function checkCombinations(
       );
     }
   }
+
+  // Same port twice: caught here, naming both options, not as EADDRINUSE on whichever binds second.
+  const valueOf = (key: ConfigKey): unknown => (key in merged ? merged[key] : configSchema.shape[key].parse(undefined));
+  const listeners: Listener[] = [];
+  for (const [portKey, hostKey] of [['proxyPort', 'proxyHost'], ['tlsPort', 'tlsHost'], ['metricsPort', 'metricsHost']] as const) {
+    const port = valueOf(portKey);
+    const host = valueOf(hostKey) ?? valueOf('proxyHost'); // TLS_HOST none: the proxy's address
+    if (typeof port !== 'number' || typeof host !== 'string' || rejected(portKey) || rejected(hostKey)) continue;
+    listeners.push({ name: (OPTIONS_BY_KEY.get(portKey) as OptionMeta).env, host, port, from: mergedFrom.get(portKey) ?? 'default' });
+  }
+  problems.push(...listenerClashes(listeners));
 }
 
 function readArgv(argv: readonly string[], problems: string[]): { source: Source; configFile: string | undefined } {
