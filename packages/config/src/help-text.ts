@@ -24,7 +24,8 @@ export function helpText(programName = 'stratum-proxy'): string {
     left: `${CONFIG_FILE_FLAG} <file>`,
     env: CONFIG_FILE_ENV,
     right: '',
-    description: 'JSON file of options by key, e.g. {"pools": ["stratum+tcp://pool.example.com:3333"], "allowFrom": ["10.0.0.0/8"]}.',
+    description:
+      'Config file of options by key, JSON, YAML (.yaml, .yml) or TOML (.toml) by its extension, e.g. {"pools": ["stratum+tcp://pool.example.com:3333"], "allowFrom": ["10.0.0.0/8"]}; `stratum-proxy init` writes a commented one.',
   });
   const leftWidth = Math.max(...rows.map((r) => r.left.length));
   const envWidth = Math.max(...rows.map((r) => r.env.length));
@@ -34,11 +35,12 @@ export function helpText(programName = 'stratum-proxy'): string {
     'Transparent Stratum V1 relay proxy for Bitcoin miners, with Prometheus metrics.',
     '',
     'Every option can be set by command-line flag (--name value or --name=value), by environment',
-    'variable, or by key in a JSON config file. Precedence, highest first: flags, environment,',
-    'config file, defaults. Booleans: true/false/1/0/yes/no (a bare flag means true, --no-<name> false).',
-    'Lists (pools, address ranges) are comma-separated; in the config file, JSON arrays. An option',
-    'whose default is none can be set to none (null in the config file); descriptions say what none',
-    'and 0 mean. Relative paths are relative to the working directory.',
+    'variable, or by key in a config file (JSON, YAML or TOML). Precedence, highest first: flags,',
+    'environment, config file, defaults. Booleans: true/false/1/0/yes/no (a bare flag means true,',
+    '--no-<name> false). Lists (pools, address ranges) are comma-separated; in the config file,',
+    'arrays. An option whose default is none can be set to none (null in a JSON or YAML file);',
+    'descriptions say what none and 0 mean. Every *-ms option takes milliseconds or a duration with',
+    'a unit: 500ms, 30s, 10m, 1h. Relative paths are relative to the working directory.',
     '',
     'Options:',
   ];

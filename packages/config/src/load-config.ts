@@ -6,7 +6,7 @@ import { showValue } from './show-value';
 import { redactPoolUrl } from './pool-url';
 import { POOL_REQUIRED, resolveConfig } from './resolved-config';
 import { describeReadError } from './readable-file';
-import { describeJsonSyntaxError } from './json-position';
+import { CONFIG_FILE_EXPECTED, parseConfigFileText, topLevelProblem } from './config-file-format';
 import { closest } from './suggest';
 import { ConfigError } from './errors';
 import { listenerClashes, type Listener } from './listener-clash';
@@ -48,10 +48,10 @@ function emptySource(): Source {
 }
 
 /**
- * Build the Config from, highest precedence first: CLI flags, environment variables, the JSON
- * file named by `--config` or CONFIG_FILE, the schema's defaults. This is the only code that
- * reads the environment or files (it checks that the certificate, key, CA and token files named
- * exist and can be read; readSecretFiles reads them).
+ * Build the Config from, highest precedence first: CLI flags, environment variables, the config
+ * file named by `--config` or CONFIG_FILE (JSON, YAML or TOML by its extension), the schema's
+ * defaults. This is the only code that reads the environment or files (it checks that the
+ * certificate, key, CA and token files named exist and can be read; readSecretFiles reads them).
  *
  * Every value given is checked, even one a higher-precedence source overrides: a broken
  * setting anywhere is reported rather than left to surprise the next operator.
@@ -68,7 +68,7 @@ export function loadConfig({ argv, env }: LoadConfigInput): Config {
   const envFile = env[CONFIG_FILE_ENV];
   const filePath = cli.configFile ?? envFile;
   if (cli.configFile === undefined && envFile === '') {
-    problems.push(`${CONFIG_FILE_ENV}: "" is not valid: expected the path of a JSON config file`);
+    problems.push(`${CONFIG_FILE_ENV}: "" is not valid: expected ${CONFIG_FILE_EXPECTED}`);
     fileUsable = false;
   } else if (filePath !== undefined) {
     const read = readConfigFile(filePath, problems);
@@ -185,8 +185,8 @@ function readArgv(argv: readonly string[], problems: string[]): { source: Source
         path = next;
         i++;
       }
-      if (path === undefined) problems.push(`${CONFIG_FILE_FLAG}: missing value: expected the path of a JSON config file`);
-      else if (path === '') problems.push(`${CONFIG_FILE_FLAG}: "" is not valid: expected the path of a JSON config file`);
+      if (path === undefined) problems.push(`${CONFIG_FILE_FLAG}: missing value: expected ${CONFIG_FILE_EXPECTED}`);
+      else if (path === '') problems.push(`${CONFIG_FILE_FLAG}: "" is not valid: expected ${CONFIG_FILE_EXPECTED}`);
       else configFile = path;
       continue;
     }
@@ -252,7 +252,7 @@ function readEnv(env: Readonly<Record<string, string | undefined>>, problems: st
   return source;
 }
 
-/** The file's values, or undefined (with a problem) when it cannot be read or is not JSON. */
+/** The file's values, or undefined (with a problem) when it cannot be read or parsed (JSON, YAML or TOML by extension). */
 function readConfigFile(path: string, problems: string[]): Source | undefined {
   const where = `config file ${path}`;
   let text: string;
@@ -264,19 +264,17 @@ function readConfigFile(path: string, problems: string[]): Source | undefined {
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM left by some Windows editors
 
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    const { line, column, reason } = describeJsonSyntaxError(text, error as Error);
-    problems.push(`${where} is not valid JSON at line ${line} column ${column}: ${reason}`);
+  const document = parseConfigFileText(path, text, where);
+  if (!document.ok) {
+    problems.push(document.problem);
     return undefined;
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    const got = data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;
-    problems.push(`${where}: expected a JSON object of options at the top level, got ${got}`);
+  const shape = topLevelProblem(path, document.data);
+  if (shape !== undefined) {
+    problems.push(`${where}: ${shape}`);
     return undefined;
   }
+  const data = document.data as Record<string, unknown>; // topLevelProblem found a plain object
 
   const source = emptySource();
   for (const [name, value] of Object.entries(data)) {

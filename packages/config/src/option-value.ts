@@ -7,8 +7,9 @@ import { unreadableReason } from './readable-file';
 import { checkTokenFile } from './token-file';
 import { HIDDEN, showValue } from './show-value';
 import { parseShareAuditText, SHARE_AUDIT_FILE_EXPECTED, SHARE_AUDIT_TEXT_EXPECTED } from './share-audit';
+import { DURATION_FORMS, formatDuration, isDurationKey, parseDurationText } from './duration';
 
-/** Where a value was written: text (a CLI flag or an environment variable) or a JSON config file. */
+/** Where a value was written: text (a CLI flag or an environment variable) or a config file (JSON, YAML, TOML). */
 export type ValueOrigin = 'text' | 'file';
 
 /** A value accepted, or every problem with it as a complete message. */
@@ -51,8 +52,9 @@ export function defaultOf(key: ConfigKey): unknown {
   return schema instanceof z.ZodDefault ? (schema._def.defaultValue as () => unknown)() : undefined;
 }
 
-function numberText(schema: z.ZodNumber): string {
-  const noun = schema.isInt ? 'an integer' : 'a number';
+function numberText(schema: z.ZodNumber, duration = false): string {
+  const noun = duration ? 'a duration' : schema.isInt ? 'an integer' : 'a number';
+  const show = duration ? formatDuration : String;
   // `port.min(1)` adds a second min check: the tightest bound is the one that applies.
   let min: { value: number; inclusive: boolean } | undefined;
   let max: { value: number; inclusive: boolean } | undefined;
@@ -60,11 +62,12 @@ function numberText(schema: z.ZodNumber): string {
     if (c.kind === 'min' && (min === undefined || c.value > min.value || (c.value === min.value && !c.inclusive))) min = c;
     if (c.kind === 'max' && (max === undefined || c.value < max.value || (c.value === max.value && !c.inclusive))) max = c;
   }
-  if (min && !min.inclusive && max === undefined) return `${noun} greater than ${min.value}${schema.isInt ? '' : ' (decimals allowed)'}`;
-  if (min && max) return `${noun} from ${min.value} to ${max.value}`;
-  if (min) return `${noun} of at least ${min.value}`;
-  if (max) return `${noun} of at most ${max.value}`;
-  return noun;
+  let text = noun;
+  if (min && !min.inclusive && max === undefined) text = `${noun} greater than ${show(min.value)}${schema.isInt ? '' : ' (decimals allowed)'}`;
+  else if (min && max) text = `${noun} from ${show(min.value)} to ${show(max.value)}`;
+  else if (min) text = `${noun} of at least ${show(min.value)}`;
+  else if (max) text = `${noun} of at most ${show(max.value)}`;
+  return duration ? `${text} (${DURATION_FORMS})` : text;
 }
 
 /** "an integer from 1 to 65535", "one of json, pretty", …: derived from the schema's bounds. */
@@ -90,7 +93,7 @@ export function expectedText(key: ConfigKey, origin: ValueOrigin): string {
       return `${count instanceof z.ZodNumber ? numberText(count) : 'an integer'}, or auto${meta.auto === undefined ? '' : ` ${meta.auto}`}`;
     }
     default:
-      if (base instanceof z.ZodNumber) text = numberText(base);
+      if (base instanceof z.ZodNumber) text = numberText(base, isDurationKey(key));
       else if (base instanceof z.ZodEnum) text = `one of ${(base.options as string[]).join(', ')}`;
       else if (base instanceof z.ZodBoolean) text = origin === 'text' ? 'true, false, 1, 0, yes or no' : 'true or false';
       else if (base instanceof z.ZodString) text = 'a non-empty string';
@@ -153,7 +156,7 @@ export function parseOptionText(key: ConfigKey, text: string, field: string): Pa
     }
     case 'int':
     case 'int-or-none': {
-      const n = parseInt(text);
+      const n = parseInt(text) ?? (isDurationKey(key) ? parseDurationText(text) : undefined);
       return n === undefined ? invalid(key, field, text, 'text') : check(key, field, n, 'text', text);
     }
     case 'number':
@@ -182,7 +185,8 @@ export function parseOptionText(key: ConfigKey, text: string, field: string): Pa
 }
 
 /**
- * Check a value from a JSON config file: JSON types must match (`"3333"` is not a port).
+ * Check a value from a config file: its types must match (`"3333"` is not a port); a duration
+ * option also takes its text form (`"30s"`), since a file is where a readable value helps most.
  * `field` names it in problems (`config file x.json: poolPort`); `name` is the key alone.
  */
 export function acceptFileValue(key: ConfigKey, value: unknown, field: string, name: string): ParsedValue {
@@ -201,7 +205,9 @@ export function acceptFileValue(key: ConfigKey, value: unknown, field: string, n
       const setting = /^(all|off|rejected|sample)\b/i.test(value) ? parseShareAuditText(value) : undefined;
       return setting === undefined ? invalid(key, field, value, 'file') : check(key, field, setting, 'file', value);
     }
-    default:
-      return check(key, field, value, 'file');
+    default: {
+      const ms = typeof value === 'string' && isDurationKey(key) ? parseDurationText(value) : undefined;
+      return ms === undefined ? check(key, field, value, 'file') : check(key, field, ms, 'file', value);
+    }
   }
 }

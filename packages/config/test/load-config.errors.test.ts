@@ -69,8 +69,8 @@ describe('loadConfig problems', () => {
   it.each([
     ['SHARE_AUDIT', 'maybe', 'all, rejected, rejected:<fraction>, sample:<fraction> or off (a fraction above 0 and at most 1, e.g. sample:0.05; true/false/1/0/yes/no also mean all/off)'],
     ['MAX_CLIENT_IDS', 'unlimited', 'an integer of at least 0, or none for no limit'],
-    ['IDLE_TIMEOUT_MS', '-5', 'an integer of at least 0'],
-    ['SUBMIT_TIMEOUT_MS', '0', 'an integer of at least 1'],
+    ['IDLE_TIMEOUT_MS', '-5', 'a duration of at least 0ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h)'],
+    ['SUBMIT_TIMEOUT_MS', '0', 'a duration of at least 1ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h)'],
     ['MAX_LINE_BYTES', '100', 'an integer from 256 to 67108864'],
     ['LOG_FORMAT', 'xml', 'one of json, pretty'],
   ])('says what %s expects when given %j', (env, text, expected) => {
@@ -87,7 +87,7 @@ describe('loadConfig problems', () => {
     expect(problemsOf({ argv: ['--pool-host', '--proxy-port', '1'], env: {} })).toEqual([
       '--pool-host: missing value: expected a non-empty string',
     ]);
-    expect(problemsOf({ argv: ['--config'], env: withHost })).toEqual(['--config: missing value: expected the path of a JSON config file']);
+    expect(problemsOf({ argv: ['--config'], env: withHost })).toEqual(['--config: missing value: expected the path of a config file (.json, .yaml, .yml or .toml)']);
   });
 
   it('reports a stray positional argument', () => {
@@ -172,7 +172,7 @@ describe('loadConfig problems', () => {
 
   it('rejects an empty CONFIG_FILE', () => {
     expect(problemsOf({ argv: [], env: { ...withHost, CONFIG_FILE: '' } })).toEqual([
-      'CONFIG_FILE: "" is not valid: expected the path of a JSON config file',
+      'CONFIG_FILE: "" is not valid: expected the path of a config file (.json, .yaml, .yml or .toml)',
     ]);
   });
 

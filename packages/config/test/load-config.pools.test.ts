@@ -330,9 +330,9 @@ describe('probe and failback options', () => {
   });
 
   it.each([
-    ['POOL_PROBE_INTERVAL_MS', '99', 'an integer of at least 100'],
-    ['FAILBACK_DELAY_MS', '-1', 'an integer of at least 0, or none to never move miners back'],
-    ['FAILBACK_DELAY_MS', 'never', 'an integer of at least 0, or none to never move miners back'],
+    ['POOL_PROBE_INTERVAL_MS', '99', 'a duration of at least 100ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h)'],
+    ['FAILBACK_DELAY_MS', '-1', 'a duration of at least 0ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h), or none to never move miners back'],
+    ['FAILBACK_DELAY_MS', 'never', 'a duration of at least 0ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h), or none to never move miners back'],
     ['FAILBACK_RATE', '0', 'a number greater than 0 (decimals allowed)'],
     ['FAILBACK_RATE', '-2', 'a number greater than 0 (decimals allowed)'],
     ['FAILBACK_RATE', '1e3', 'a number greater than 0 (decimals allowed)'],

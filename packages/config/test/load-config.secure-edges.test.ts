@@ -147,8 +147,8 @@ describe('PROXY protocol and admission limits', () => {
     ['CONNECTIONS_PER_SECOND_PER_IP', '1,5', 'a number greater than 0 (decimals allowed), or none for no limit'],
     ['LISTEN_BACKLOG', '0', 'an integer from 1 to 1000000'],
     ['LISTEN_BACKLOG', '1000001', 'an integer from 1 to 1000000'],
-    ['FIRST_BYTE_TIMEOUT_MS', '-1', 'an integer of at least 0'],
-    ['AUTHORIZE_TIMEOUT_MS', 'none', 'an integer of at least 0'],
+    ['FIRST_BYTE_TIMEOUT_MS', '-1', 'a duration of at least 0ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h)'],
+    ['AUTHORIZE_TIMEOUT_MS', 'none', 'a duration of at least 0ms (milliseconds, or with a unit: 500ms, 30s, 10m, 1h)'],
     ['PROXY_PROTOCOL', 'v2', 'true, false, 1, 0, yes or no'],
     ['POOL_TLS_INSECURE', 'sure', 'true, false, 1, 0, yes or no'],
   ])('say what %s expects when given %j', (env, text, expected) => {
