@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { briefErrors } from './brief-errors';
 import { redactSecrets } from './redact';
 
 export type Logger = pino.Logger;
@@ -17,9 +19,12 @@ export interface LoggerOptions {
 }
 
 /**
- * The program's logger: JSON lines (or pino-pretty text with `format: 'pretty'`), base fields
- * limited to pid, ISO timestamps, and every mining.authorize password removed from whatever is
- * logged, at any level (see redact.ts).
+ * The program's logger: JSON lines (or pino-pretty text with `format: 'pretty'`) whose level is
+ * its name (`"level":"warn"`: what log shippers and operators grep for, not pino's 40), with
+ * `hostname` and `pid` on every line (a farm ships many relays' logs to one place), ISO
+ * timestamps, snake_case keys by convention (log-keys.test.ts checks every program's calls),
+ * errors without their stack below debug (brief-errors.ts), and every mining.authorize
+ * password removed from whatever is logged, at any level (see redact.ts).
  */
 export function createLogger({ level, format, destination }: LoggerOptions): Logger {
   const out = destination ?? pino.destination({ dest: 1, sync: true });
@@ -27,12 +32,18 @@ export function createLogger({ level, format, destination }: LoggerOptions): Log
   const logger = pino(
     {
       level,
-      base: { pid: process.pid },
+      base: { pid: process.pid, hostname: hostname() },
       timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // pino's own serializer for Errors (stack, `caused by:` chain: what debug shows), nothing
+      // else: the brief form briefErrors() leaves below debug is written as it is.
+      serializers: { err: fullError, error: fullError },
       hooks: {
         // Runs only for enabled levels, before pino serializes: the merge object, the message
-        // and any printf-style arguments all pass through here.
+        // and any printf-style arguments all pass through here. `this` is the logger called
+        // (a child may have its own level), asked at each call: a SIGHUP moves the level.
         logMethod(args, method) {
+          if (!this.isLevelEnabled('debug')) briefErrors(args);
           for (let i = 0; i < args.length; i++) args[i] = redactSecrets(args[i]) as never;
           return method.apply(this, args);
         },
@@ -52,12 +63,16 @@ export function createLogger({ level, format, destination }: LoggerOptions): Log
   return logger;
 }
 
+function fullError(value: unknown): unknown {
+  return value instanceof Error ? pino.stdSerializers.err(value) : value;
+}
+
 /**
  * pino-pretty in-process and synchronous (not a worker transport): each JSON line is turned
  * into text and written at once, so nothing is left in a worker when the process exits.
  */
 function prettyStream(out: LogDestination, colorize: boolean): LogDestination {
-  const prettify = prettyFactory({ colorize, translateTime: 'SYS:standard', ignore: 'pid' });
+  const prettify = prettyFactory({ colorize, translateTime: 'SYS:standard', ignore: 'pid,hostname' });
   return {
     write(line: string) {
       out.write(prettify(line));

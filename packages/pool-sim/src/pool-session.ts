@@ -140,14 +140,14 @@ export class PoolSession {
       onLine: (buf, start, end) => this.onLine(buf, start, end),
       onOversized: (bytes) => {
         host.stats.oversizedLines++;
-        host.logger.debug({ sessionId: id, bytes }, 'oversized line skipped');
+        host.logger.debug({ session_id: id, bytes }, 'oversized line skipped');
       },
     });
     socket.setNoDelay(true);
     // Paused before the 'data' listener goes on, so a session born during pause-reading reads nothing.
     if (host.faults.pausedReading) socket.pause();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => host.logger.debug({ sessionId: id, err: err.message }, 'session socket error'));
+    socket.on('error', (err) => host.logger.debug({ session_id: id, err: err.message }, 'session socket error'));
     socket.on('close', () => this.onSocketClose());
   }
 
@@ -320,7 +320,7 @@ export class PoolSession {
 
   private countMalformed(why: string): void {
     this.host.stats.malformedLines++;
-    this.host.logger.debug({ sessionId: this.id, why }, 'malformed line ignored');
+    this.host.logger.debug({ session_id: this.id, why }, 'malformed line ignored');
   }
 
   private dispatch(id: JsonRpcId, method: string, params: unknown): void {
@@ -473,7 +473,7 @@ export class PoolSession {
     const plan: AnswerPlan = this.chaos === null ? NO_FAULT : this.chaos.planAnswer();
     if (plan.action === 'disconnect') {
       this.recordShare(worker, judgement, false);
-      this.host.logger.debug({ sessionId: this.id }, 'chaos: reset instead of answering');
+      this.host.logger.debug({ session_id: this.id }, 'chaos: reset instead of answering');
       this.socket.resetAndDestroy();
       this.onSocketClose();
       return;
@@ -537,7 +537,7 @@ export class PoolSession {
     // A blackholed pool writes nothing at all: no answers, jobs, difficulty or reconnects.
     if (this.closed || s.destroyed || !s.writable || this.host.faults.blackhole) return false;
     if (s.writableLength > MAX_WRITE_BUFFER) {
-      this.host.logger.debug({ sessionId: this.id }, 'miner stopped reading: closing');
+      this.host.logger.debug({ session_id: this.id }, 'miner stopped reading: closing');
       this.destroy();
       return false;
     }

@@ -378,7 +378,7 @@ export class PoolSim {
     this.sessions.add(session);
     this.stats_.sessionsOpen++;
     this.stats_.sessionsTotal++;
-    this.logger.debug({ sessionId: index, remote: socket.remoteAddress, extranonce1: session.extranonce1 }, 'session opened');
+    this.logger.debug({ session_id: index, remote: socket.remoteAddress, extranonce1: session.extranonce1 }, 'session opened');
   }
 
   private onSessionClose(session: PoolSession): void {
@@ -387,7 +387,7 @@ export class PoolSim {
     const c = session.capture();
     if (c !== null) this.closedCaptures.push(c);
     this.closedSessions.add(session.info());
-    this.logger.debug({ sessionId: session.id }, 'session closed');
+    this.logger.debug({ session_id: session.id }, 'session closed');
   }
 
   /** A session's fault planner under the current options: its own stream, from the seed and its index. */

@@ -50,7 +50,8 @@ interface Program {
 
 function fatalOnUncaught(logger: Logger): void {
   process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception');
+    // A bug, not an operator's mistake: its stack is the point, at any level.
+    logger.fatal({ err: error, stack: error instanceof Error ? error.stack : undefined }, 'uncaught exception');
     process.exit(EXIT_CODES.START_FAILED);
   });
 }
@@ -99,6 +100,8 @@ function disarmSigusr1(logger: Logger): void {
 
 function exitOnStartFailure(started: Promise<unknown>, logger: Logger): void {
   started.catch((error: unknown) => {
+    // One line each: the sentence on stderr (what a terminal or a script shows), and one fatal
+    // log line carrying it once with its code (the stack and causes only at LOG_LEVEL=debug).
     process.stderr.write(`${startErrorLine(error)}\n`);
     logger.fatal({ err: error }, 'cannot start');
     process.exit(EXIT_CODES.START_FAILED);

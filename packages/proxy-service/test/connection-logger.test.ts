@@ -82,7 +82,7 @@ describe('ConnectionLogger', () => {
     const { dest, emit } = setup();
     emit(opened(1));
     expect(dest.json()).toEqual([
-      expect.objectContaining({ level: 30, msg: 'connection opened', connection_id: 1, remote_address: '10.0.0.7', remote_port: 50123 }),
+      expect.objectContaining({ level: 'info', msg: 'connection opened', connection_id: 1, remote_address: '10.0.0.7', remote_port: 50123 }),
     ]);
   });
 
@@ -94,7 +94,7 @@ describe('ConnectionLogger', () => {
     const lines = dest.json();
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({
-      level: 30,
+      level: 'info',
       msg: 'connection closed',
       connection_id: 1,
       worker: 'alice.rig1',
@@ -150,7 +150,7 @@ describe('ConnectionLogger', () => {
     emit(opened(3));
     emit(connectFailed(3, false));
     expect(dest.json()[1]).toMatchObject({
-      level: 40,
+      level: 'warn',
       msg: 'cannot connect to pool',
       connection_id: 3,
       pool: 'pool.example:3333',
@@ -169,8 +169,8 @@ describe('ConnectionLogger', () => {
     emit(connectFailed(3, true));
     emit(connected(3, 'backup.example:3333', 1));
     expect(dest.json().slice(1)).toEqual([
-      expect.objectContaining({ level: 40, msg: 'cannot use pool: trying the next one', pool: 'pool.example:3333', failover: true }),
-      expect.objectContaining({ level: 30, msg: 'connected to pool after failover', connection_id: 3, pool: 'backup.example:3333', attempt: 1 }),
+      expect.objectContaining({ level: 'warn', msg: 'cannot use pool: trying the next one', pool: 'pool.example:3333', failover: true }),
+      expect.objectContaining({ level: 'info', msg: 'connected to pool after failover', connection_id: 3, pool: 'backup.example:3333', attempt: 1 }),
     ]);
   });
 
@@ -182,7 +182,7 @@ describe('ConnectionLogger', () => {
     const debug = setup('debug');
     debug.emit(opened(3));
     debug.emit(connected(3, 'pool.example:3333', 0));
-    expect(debug.dest.json()[1]).toMatchObject({ level: 20, msg: 'connected to pool', pool: 'pool.example:3333', attempt: 0 });
+    expect(debug.dest.json()[1]).toMatchObject({ level: 'debug', msg: 'connected to pool', pool: 'pool.example:3333', attempt: 0 });
   });
 
   it('says why a miner was closed by failback', () => {
@@ -190,7 +190,7 @@ describe('ConnectionLogger', () => {
     emit(opened(4));
     emit({ ...(closed(4) as Extract<ProxyEvent, { type: 'connection.closed' }>), side: 'proxy', reason: 'failback', poolName: 'backup.example:3333' });
     expect(dest.json()[1]).toMatchObject({
-      level: 30,
+      level: 'info',
       msg: 'connection closed to move the miner back to a higher-priority pool',
       pool: 'backup.example:3333',
       side: 'proxy',
@@ -213,16 +213,16 @@ describe('ConnectionLogger', () => {
     emit(change(false, true));
     emit(change(true, false));
     expect(dest.json()).toEqual([
-      expect.objectContaining({ level: 30, msg: 'pool is up', pool: 'pool.example:3333', priority: 0 }),
-      expect.objectContaining({ level: 40, msg: 'pool is down', pool: 'pool.example:3333', error: 'ECONNREFUSED: connect ECONNREFUSED' }),
-      expect.objectContaining({ level: 30, msg: 'pool is up again', pool: 'pool.example:3333' }),
+      expect.objectContaining({ level: 'info', msg: 'pool is up', pool: 'pool.example:3333', priority: 0 }),
+      expect.objectContaining({ level: 'warn', msg: 'pool is down', pool: 'pool.example:3333', error: 'ECONNREFUSED: connect ECONNREFUSED' }),
+      expect.objectContaining({ level: 'info', msg: 'pool is up again', pool: 'pool.example:3333' }),
     ]);
   });
 
   it('logs refused connections at warn', () => {
     const { dest, emit } = setup();
     emit({ type: 'connection.rejected', t: 1, remoteAddress: '10.0.0.9', remotePort: 1, reason: 'max_connections' });
-    expect(dest.json()).toEqual([expect.objectContaining({ level: 40, msg: 'connection refused', reason: 'max_connections' })]);
+    expect(dest.json()).toEqual([expect.objectContaining({ level: 'warn', msg: 'connection refused', reason: 'max_connections' })]);
   });
 
   it('logs parse errors and oversized lines at debug only', () => {
@@ -237,8 +237,8 @@ describe('ConnectionLogger', () => {
     const debug = setup('debug');
     events.forEach(debug.emit);
     expect(debug.dest.json().slice(1)).toEqual([
-      expect.objectContaining({ level: 20, connection_id: 1, direction: 'miner_to_pool', reason: 'invalid_json', bytes: 12 }),
-      expect.objectContaining({ level: 20, connection_id: 1, direction: 'pool_to_miner', bytes: 70_000, limit: 65_536 }),
+      expect.objectContaining({ level: 'debug', connection_id: 1, direction: 'miner_to_pool', reason: 'invalid_json', bytes: 12 }),
+      expect.objectContaining({ level: 'debug', connection_id: 1, direction: 'pool_to_miner', bytes: 70_000, limit: 65_536 }),
     ]);
   });
 
@@ -251,7 +251,7 @@ describe('ConnectionLogger', () => {
     emit({ type: 'stratum.notification', connectionId: 1, t: 7, direction: 'miner_to_pool', method: 'client.reconnect', params: ['x', 1] });
     expect(dest.json().slice(1)).toEqual([
       expect.objectContaining({
-        level: 40,
+        level: 'warn',
         connection_id: 1,
         worker: 'farm.rig1',
         host: 'eu.pool.example',
@@ -259,7 +259,7 @@ describe('ConnectionLogger', () => {
         wait_s: 5,
         msg: 'pool told the miner to reconnect to another host: the miner may bypass the proxy from now on',
       }),
-      expect.objectContaining({ level: 40, connection_id: 1, host: null, port: null, wait_s: null, msg: 'pool told the miner to reconnect' }),
+      expect.objectContaining({ level: 'warn', connection_id: 1, host: null, port: null, wait_s: null, msg: 'pool told the miner to reconnect' }),
     ]);
   });
 

@@ -80,8 +80,8 @@ describe('SIGHUP reload, in process', () => {
     expect([...result.applied].sort()).toEqual(['allowFrom', 'pools']);
     expect(run.service.config.proxyPort).toBe(0);
     expect(run.service.config.pools.map((p) => p.port)).toEqual([b.port, a.port]);
-    expect(run.log.find('config reload: these settings need a restart')).toMatchObject({ level: 40, keys: ['proxyPort'] });
-    expect(run.log.find('config reloaded')).toMatchObject({ level: 30 });
+    expect(run.log.find('config reload: these settings need a restart')).toMatchObject({ level: 'warn', keys: ['proxyPort'] });
+    expect(run.log.find('config reloaded')).toMatchObject({ level: 'info' });
 
     // The established miner is untouched: still on a, still relayed both ways.
     expect(await submit(established, 4, 'alice.rig1')).toBe('a');
@@ -202,7 +202,7 @@ describe('SIGHUP reload, in process', () => {
     expect(valueOf(metrics, 'stratum_config_reloads_total', { result: 'success' })).toBe(0);
     expect(valueOf(metrics, 'stratum_max_connections')).toBe(limitBefore);
     const rejected = run.log.find('config reload rejected');
-    expect(rejected).toMatchObject({ level: 50, errors: problems });
+    expect(rejected).toMatchObject({ level: 'error', errors: problems });
     const status = JSON.parse((await httpGet(run.metricsPort, '/status')).body) as { reload: { count: number; lastSuccessAt: string | null } };
     expect(status.reload).toEqual({ count: 0, lastSuccessAt: null });
     expect(await submit(miner, 3, 'carol.rig3')).toBe('a');
@@ -227,7 +227,7 @@ describe('MAX_CONNECTIONS and the open-files limit', () => {
     // 2 descriptors per miner plus a reserve of 100: 300 → 100 miners.
     const run = await startService({ POOL_HOST: '127.0.0.1', POOL_PORT: String(pool.port), MAX_CONNECTIONS: '5000' }, { openFilesLimit: 300 });
     expect(run.log.find('MAX_CONNECTIONS is above what the open-files limit allows')).toMatchObject({
-      level: 40,
+      level: 'warn',
       max_connections: 5000,
       effective_max_connections: 100,
       open_files_limit: 300,

@@ -90,7 +90,7 @@ describe('TLS listener certificate rotation by SIGHUP', () => {
     const result = run.service.reload(run.reloadConfig());
     expect(result.ok).toBe(false);
     expect(result.errors.join('\n')).toMatch(/TLS_CERT_FILE .* not a usable certificate and key/);
-    expect(run.log.find('config reload rejected')).toMatchObject({ level: 50 });
+    expect(run.log.find('config reload rejected')).toMatchObject({ level: 'error' });
     const miner = await connectTlsMiner(tlsPort);
     expect(miner.fingerprint256).toBe(first.fingerprint256);
     await handshake(miner, 'tls.rig3');
@@ -112,6 +112,6 @@ describe('TLS listener certificate rotation by SIGHUP', () => {
     expect(valueOf(metrics, 'stratum_tls_handshake_failures_total', { reason: 'protocol' })).toBe(1);
     expect(valueOf(metrics, 'stratum_connections_rejected_total', { reason: 'tls_handshake' })).toBe(1);
     expect(pool.minerSessions()).toBe(0);
-    expect(run.log.find('miner TLS handshake failed')).toMatchObject({ level: 40, reason: 'protocol' });
+    expect(run.log.find('miner TLS handshake failed')).toMatchObject({ level: 'warn', reason: 'protocol' });
   });
 });

@@ -93,6 +93,27 @@ describe('stratum-proxy command line', () => {
     expect(stderr).toBe(`cannot listen on 127.0.0.1:${port}: address already in use (PROXY_PORT / --proxy-port)`);
   });
 
+  it('logs a start failure as one fatal line with the sentence once and its code, the stack only at debug', async () => {
+    const port = await occupiedPort();
+    const env = { POOL_HOST: '127.0.0.1', PROXY_HOST: '127.0.0.1', PROXY_PORT: String(port), METRICS_PORT: '0' };
+    const sentence = `cannot listen on 127.0.0.1:${port}: address already in use (PROXY_PORT / --proxy-port)`;
+    const { stdout } = await runToExit([], env);
+    const fatal = stdout.split('\n').filter((l) => l.includes('"level":"fatal"'));
+    expect(fatal).toHaveLength(1);
+    expect(JSON.parse(fatal[0] as string)).toMatchObject({ msg: 'cannot start', err: { type: 'ProxyServiceError', message: sentence, code: 'SRL_ERR_ADDRESS_IN_USE' } });
+    expect(fatal[0]?.split('already in use')).toHaveLength(2);
+    expect(fatal[0]).not.toContain('stack');
+    const debug = await runToExit([], { ...env, LOG_LEVEL: 'debug' });
+    const debugFatal = debug.stdout.split('\n').find((l) => l.includes('"level":"fatal"')) as string;
+    expect((JSON.parse(debugFatal) as { err: { stack: string } }).err.stack).toContain('EADDRINUSE');
+  });
+
+  it('reports the proxy and metrics on the same port as a config error naming both', async () => {
+    const { code, stderr } = await runToExit([], { POOL_HOST: '127.0.0.1', PROXY_PORT: '9444', METRICS_PORT: '9444' });
+    expect(code).toBe(2);
+    expect(stderr).toBe('config error: PROXY_PORT and METRICS_PORT are both 9444 (PROXY_PORT from PROXY_PORT, METRICS_PORT from METRICS_PORT) on 0.0.0.0: each listener needs its own port');
+  });
+
   it('exits 1 with one clear line when the metrics port is in use', async () => {
     const port = await occupiedPort();
     const { code, stderr } = await runToExit([], {

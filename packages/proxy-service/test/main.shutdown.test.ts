@@ -85,7 +85,7 @@ describe('stratum-proxy shutdown and connection logging', () => {
     const miner = await authorizedMiner(proxyPort, 'dave.rig4');
     const localPort = miner.socket.localPort;
     const opened = await run.waitForLog('connection opened');
-    expect(opened).toMatchObject({ level: 30, remote_address: '127.0.0.1', remote_port: localPort });
+    expect(opened).toMatchObject({ level: 'info', remote_address: '127.0.0.1', remote_port: localPort });
     expect(typeof opened.connection_id).toBe('number');
 
     const sentBytes = miner.socket.bytesWritten;
@@ -93,7 +93,7 @@ describe('stratum-proxy shutdown and connection logging', () => {
     await miner.closed;
     const closed = await run.waitForLog('connection closed', (l) => l.connection_id === opened.connection_id);
     expect(closed).toMatchObject({
-      level: 30,
+      level: 'info',
       worker: 'dave.rig4',
       remote_address: '127.0.0.1',
       remote_port: localPort,
@@ -116,7 +116,7 @@ describe('stratum-proxy shutdown and connection logging', () => {
     miner.send({ id: 1, method: 'mining.subscribe', params: [] });
     await miner.closed;
     const failed = await run.waitForLog('cannot connect to pool');
-    expect(failed).toMatchObject({ level: 40, pool_host: '127.0.0.1', reason: 'refused', code: 'ECONNREFUSED' });
+    expect(failed).toMatchObject({ level: 'warn', pool_host: '127.0.0.1', reason: 'refused', code: 'ECONNREFUSED' });
     await waitFor('close line', () => run.logs().find((l) => l.msg === 'connection closed' && l.reason === 'upstream_failed'));
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
