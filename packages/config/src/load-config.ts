@@ -146,6 +146,14 @@ function checkCombinations(
     }
   }
 
+  // client.reconnect takes a host and a port together (or neither: the address the miner used).
+  const reconnectHostBy = givenBy('drainReconnectHost');
+  const reconnectPortBy = givenBy('drainReconnectPort');
+  if ((reconnectHostBy.length > 0) !== (reconnectPortBy.length > 0) && !rejected('drainReconnectHost') && !rejected('drainReconnectPort')) {
+    const [set, missing] = reconnectHostBy.length > 0 ? [`DRAIN_RECONNECT_HOST (from ${reconnectHostBy.join(', ')})`, 'DRAIN_RECONNECT_PORT'] : [`DRAIN_RECONNECT_PORT (from ${reconnectPortBy.join(', ')})`, 'DRAIN_RECONNECT_HOST'];
+    problems.push(`${set} needs ${missing} too: client.reconnect names a host and a port, or neither (the address the miner used)`);
+  }
+
   // Same port twice: caught here, naming both options, not as EADDRINUSE on whichever binds second.
   const valueOf = (key: ConfigKey): unknown => (key in merged ? merged[key] : configSchema.shape[key].parse(undefined));
   const listeners: Listener[] = [];

@@ -306,6 +306,38 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     valueName: '<ms>',
     description: 'On SIGINT/SIGTERM, how long open connections may continue before they are closed.',
   },
+  drainReconnect: {
+    env: 'DRAIN_RECONNECT',
+    flag: '--drain-reconnect',
+    kind: 'bool',
+    valueName: '<bool>',
+    description:
+      'On SIGINT/SIGTERM, send every miner client.reconnect (between two lines of its pool, spread over the first half of DRAIN_TIMEOUT_MS) so miners that honour it move before the deadline; off by default since it adds a line the pool never sent.',
+  },
+  drainReconnectHost: {
+    env: 'DRAIN_RECONNECT_HOST',
+    flag: '--drain-reconnect-host',
+    kind: 'string',
+    valueName: '<host|none>',
+    description: 'Host that client.reconnect names, with --drain-reconnect-port (none = no parameters: miners reconnect to the address they used, which a load balancer routes to another instance).',
+    none: 'for no parameters',
+  },
+  drainReconnectPort: {
+    env: 'DRAIN_RECONNECT_PORT',
+    flag: '--drain-reconnect-port',
+    kind: 'int-or-none',
+    valueName: '<port|none>',
+    description: 'Port that client.reconnect names; set with --drain-reconnect-host (none = no parameters).',
+    none: 'for no parameters',
+  },
+  logSummaryIntervalMs: {
+    env: 'LOG_SUMMARY_INTERVAL_MS',
+    flag: '--log-summary-interval-ms',
+    kind: 'int-or-none',
+    valueName: '<ms|none>',
+    description: 'How often one info line sums up the relay (miners, pools, hashrate from accepted difficulty, shares, rejects by reason, refusals); 0 or none = no summary.',
+    none: 'for no summary',
+  },
   submitTimeoutMs: {
     env: 'SUBMIT_TIMEOUT_MS',
     flag: '--submit-timeout-ms',

@@ -5,7 +5,7 @@ import type { ConfigKey } from './schema';
  * bound once (addresses, ports, backlog), the log format is fixed when the logger is built, and
  * the metrics collector's submit matching, worker-label cap and share audit are set up once (their
  * state would mean something else halfway through), and so is the message trace (its line tap is
- * given to the relay when it is built), and the share journal (its database is opened once). The number of worker processes is fixed when
+ * given to the relay when it is built), and the share journal (its database is opened once), and the summary log line's timer. The number of worker processes is fixed when
  * the primary forks them.
  */
 export const RESTART_ONLY_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
@@ -27,4 +27,5 @@ export const RESTART_ONLY_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   'shareJournalMaxQueue',
   'shareJournalRetentionDays',
   'workers',
+  'logSummaryIntervalMs',
 ]);

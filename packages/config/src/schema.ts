@@ -83,6 +83,13 @@ export const configSchema = z
     maxLineBytes: z.number().int().min(256).max(64 * 1024 * 1024).default(64 * 1024),
     preConnectBufferBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
     drainTimeoutMs: z.number().int().min(0).default(30_000),
+    /** Send every miner client.reconnect when the drain starts (it injects a line into the pool's stream, so opt-in). */
+    drainReconnect: z.boolean().default(false),
+    /** Where client.reconnect sends miners; null (none, both): no parameters, the address they used. */
+    drainReconnectHost: optionalText,
+    drainReconnectPort: port.min(1).nullable().default(null),
+    /** The periodic summary log line; 0 or null (none): no summary. */
+    logSummaryIntervalMs: z.number().int().min(0).nullable().default(60_000),
     submitTimeoutMs: positiveMs.default(30_000),
     /** `null` (written `none`) removes the cap; 0 puts every worker under client_id="other". */
     maxClientIds: z.number().int().min(0).nullable().default(500),

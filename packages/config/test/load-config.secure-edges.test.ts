@@ -303,10 +303,11 @@ describe('the metrics token', () => {
 });
 
 describe('RESTART_ONLY_KEYS', () => {
-  it('holds the listening addresses and ports, the backlog, the log format, the collector, trace and share journal settings and the number of workers', () => {
+  it('holds the listening addresses and ports, the backlog, the log format, the collector, trace and share journal settings, the number of workers and the summary timer', () => {
     expect([...RESTART_ONLY_KEYS].sort()).toEqual([
       'listenBacklog',
       'logFormat',
+      'logSummaryIntervalMs',
       'maxClientIds',
       'metricsHost',
       'metricsPort',
