@@ -5,7 +5,7 @@ import type { TraceEntry } from '../src/trace/connection-trace';
 import type { DebugBundle } from '../src/ui/debug-bundle';
 import type { FarmSummary } from '../src/ui/farm-summary';
 import type { TraceAnswer, TraceQuery } from '../src/ui/process-view';
-import type { TraceBatchListener, UiSource } from '../src/ui/ui-source';
+import type { BundleAnswer, ConnectionList, TraceBatchListener, UiSource, WorkersMissing } from '../src/ui/ui-source';
 
 const TOKEN = 'ui-test-token';
 
@@ -24,16 +24,19 @@ const entry: TraceEntry = { t: 1, direction: 'miner_to_pool', line: '{"id":1,"me
 class FakeSource implements UiSource {
   queries: TraceQuery[] = [];
   watchers = new Map<number, TraceBatchListener>();
-  connections(): Promise<ConnectionDetails[]> {
-    return Promise.resolve([details]);
+  /** Worker processes that "did not answer" (a cluster primary's source). */
+  missingWorkers: number[] = [];
+  connections(): Promise<ConnectionList> {
+    return Promise.resolve({ connections: [details], missingWorkers: this.missingWorkers });
   }
-  trace(query: TraceQuery): Promise<TraceAnswer> {
+  trace(query: TraceQuery): Promise<TraceAnswer & WorkersMissing> {
     this.queries.push(query);
     const known = query.connection === 5 || query.worker === 'rig.1';
-    return Promise.resolve({ connections: known ? [5] : [], entries: known ? [{ ...entry, session: 5 }] : [], traceLines: 200 });
+    return Promise.resolve({ connections: known ? [5] : [], entries: known ? [{ ...entry, session: 5 }] : [], traceLines: 200, missingWorkers: this.missingWorkers });
   }
-  bundle(connectionId: number): Promise<DebugBundle | null> {
-    return Promise.resolve(connectionId === 5 ? ({ kind: 'stratum-relay-debug-bundle', connection: details, trace: [entry] } as unknown as DebugBundle) : null);
+  bundle(connectionId: number): Promise<BundleAnswer> {
+    const bundle = connectionId === 5 ? ({ kind: 'stratum-relay-debug-bundle', connection: details, trace: [entry] } as unknown as DebugBundle) : null;
+    return Promise.resolve({ bundle, missingWorkers: this.missingWorkers });
   }
   farm(): Promise<FarmSummary> {
     return Promise.resolve({ accepted: 3 } as unknown as FarmSummary);
@@ -60,6 +63,7 @@ describe('/api and /ui on the metrics port', () => {
   beforeEach(() => {
     token = null;
     source.queries = [];
+    source.missingWorkers = [];
   });
 
   it('lists connections', async () => {
@@ -103,6 +107,19 @@ describe('/api and /ui on the metrics port', () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as Json).error).toBe('not_found');
     }
+  });
+
+  it('answers 503 JSON naming the workers that did not answer when nothing was found without them, and lists them with what was found', async () => {
+    source.missingWorkers = [3];
+    for (const path of ['/api/trace?connection=6', '/api/trace?worker=nobody', '/api/debug/bundle/6']) {
+      const res = await fetch(`${base}${path}`);
+      expect([path, res.status]).toEqual([path, 503]);
+      expect(await res.json()).toMatchObject({ error: 'workers_unavailable', missingWorkers: [3] });
+    }
+    const found = await fetch(`${base}/api/trace?connection=5`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toMatchObject({ connections: [5], missingWorkers: [3] });
+    expect(await (await fetch(`${base}/api/connections`)).json()).toMatchObject({ connections: [details], missingWorkers: [3] });
   });
 
   it('serves the bundle as a JSON attachment', async () => {

@@ -12,7 +12,13 @@
  * `handover-outcome` (to the retiring worker).
  * worker → primary: `listening`, `start-failed`, `reply`, `reply-failed`, `retired`; in an
  * upgrade's handover `handover` and `handover-done` (from the retiring worker) and
- * `adopt-result` (from the successor).
+ * `adopt-result` (from the successor); `trace-lines` (the new lines of a connection the
+ * primary asked to `watch`, batched).
+ *
+ * Adding a request kind or a message type is not a change of meaning: a peer of the same
+ * version that predates it drops it as one it does not understand (a request then times out on
+ * the asking side, which answers without that worker), so CLUSTER_PROTOCOL stays. Bumping it
+ * would make every message of an older primary unreadable to the workers an upgrade forks.
  *
  * The handover of one connection (upgrade, SIGUSR2), each arrow one message, the two sockets as
  * the handles of their own messages (Node passes one handle per message):
@@ -32,6 +38,9 @@ import type { FamilySnapshot } from '@stratum-relay/metrics';
 import type { ConnectionExport, HandoverRefusal } from '@stratum-relay/proxy-core';
 import type { CollectorConnectionExport } from '../connection-state';
 import type { Readiness } from '../http-server';
+import type { ConnectionDetails } from '../trace/connection-details';
+import type { TraceEntry } from '../trace/connection-trace';
+import type { ConnectionPart, TraceAnswer } from '../ui/process-view';
 
 export const CLUSTER_PROTOCOL = 1;
 type V = typeof CLUSTER_PROTOCOL;
@@ -90,18 +99,46 @@ export interface WorkerReplies {
   status: WorkerStatus;
   readiness: Readiness;
   reload: ReloadReply;
+  /** /api/connections: the worker's open connections, then its recently closed ones. */
+  connections: ConnectionDetails[];
+  /** /api/trace: the lines this worker holds of the connections asked for. */
+  trace: TraceAnswer;
+  /** /api/debug/bundle: `part` null when this worker knows nothing of the connection. */
+  bundle: { readonly part: ConnectionPart | null };
+  /** How many connections the worker follows now. */
+  watch: { readonly following: number };
 }
 export type RequestKind = keyof WorkerReplies;
-export const REQUEST_KINDS: readonly RequestKind[] = ['scrape', 'status', 'readiness', 'reload'];
+export const REQUEST_KINDS: readonly RequestKind[] = ['scrape', 'status', 'readiness', 'reload', 'connections', 'trace', 'bundle', 'watch'];
+
+/** The arguments of the request kinds that have some. */
+export interface WorkerRequestArgs {
+  /** The connections' last `limit` lines (the primary resolves a worker name to ids first). */
+  trace: { readonly connectionIds: readonly number[]; readonly limit: number };
+  bundle: { readonly connectionId: number };
+  /**
+   * Follow exactly these connections from now on (send their new lines as `trace-lines`),
+   * replacing the previous set; [] follows none. A whole set rather than watch/unwatch deltas:
+   * idempotent, so a worker that starts (a restart, an upgrade's successor) or missed one is
+   * brought up to date by the next, and a connection handed over keeps being followed because
+   * the successor follows its id too.
+   */
+  watch: { readonly connectionIds: readonly number[] };
+}
+export type RequestArgs<K extends RequestKind> = K extends keyof WorkerRequestArgs ? WorkerRequestArgs[K] : undefined;
+
+/** Most connections a worker follows at once (a `watch` beyond it is cut): each costs an IPC message per batch. */
+export const MAX_WATCHED_CONNECTIONS = 256;
+/** Most ids of one `trace` request (a worker name with more connections is cut to the newest). */
+export const MAX_TRACE_CONNECTIONS = 1_000;
 
 // primary → worker
 
-export interface RequestMessage {
-  readonly v: V;
-  readonly type: 'request';
-  readonly requestId: number;
-  readonly kind: RequestKind;
-}
+export type RequestMessage = {
+  [K in RequestKind]: { readonly v: V; readonly type: 'request'; readonly requestId: number; readonly kind: K } & (K extends keyof WorkerRequestArgs
+    ? { readonly args: WorkerRequestArgs[K] }
+    : { readonly args?: undefined });
+}[RequestKind];
 
 /** Who takes a retiring worker's connections, under which id the messages of that handover go. */
 export interface HandoverPlan {
@@ -267,7 +304,21 @@ export interface HandoverDoneMessage {
   readonly summary: HandoverSummary;
 }
 
+/**
+ * New lines of a connection the primary asked this worker to follow (`watch`), one message per
+ * connection per batch (TraceBatcher: every 200 ms at most, the newest TRACE_BATCH_MAX_LINES lines;
+ * `skipped` says how many older ones of the batch were left out).
+ */
+export interface TraceLinesMessage {
+  readonly v: V;
+  readonly type: 'trace-lines';
+  readonly connectionId: number;
+  readonly entries: TraceEntry[];
+  readonly skipped: number;
+}
+
 export type WorkerMessage =
+  | TraceLinesMessage
   | ListeningMessage
   | StartFailedMessage
   | ReplyMessage
@@ -315,12 +366,48 @@ function isSnapshot(value: unknown): value is MetricsSnapshot {
   return isRecord(value) && typeof value.seq === 'number' && Array.isArray(value.families);
 }
 
+function isIdList(value: unknown, max: number): value is number[] {
+  return Array.isArray(value) && value.length <= max && value.every(isCount);
+}
+
+/** A request's arguments, for the kinds that take some. */
+function hasValidArgs(kind: RequestKind, args: unknown): boolean {
+  switch (kind) {
+    case 'trace':
+      return isRecord(args) && isIdList(args.connectionIds, MAX_TRACE_CONNECTIONS) && isCount(args.limit);
+    case 'bundle':
+      return isRecord(args) && isCount(args.connectionId);
+    case 'watch':
+      return isRecord(args) && isIdList(args.connectionIds, MAX_WATCHED_CONNECTIONS);
+    default:
+      return true;
+  }
+}
+
+/** The body of a reply, as far as the primary relies on its shape before merging it. */
+function isReplyBody(kind: RequestKind, body: unknown): boolean {
+  switch (kind) {
+    case 'scrape':
+      return isSnapshot(body);
+    case 'connections':
+      return Array.isArray(body);
+    case 'trace':
+      return isRecord(body) && Array.isArray(body.connections) && Array.isArray(body.entries) && typeof body.traceLines === 'number';
+    case 'bundle':
+      return isRecord(body) && (body.part === null || (isRecord(body.part) && Array.isArray(body.part.trace) && (body.part.connection === null || isRecord(body.part.connection))));
+    case 'watch':
+      return isRecord(body) && isCount(body.following);
+    default:
+      return true;
+  }
+}
+
 /** A message of this protocol version from the primary. */
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   if (!isRecord(value) || value.v !== CLUSTER_PROTOCOL) return false;
   switch (value.type) {
     case 'request':
-      return typeof value.requestId === 'number' && isRequestKind(value.kind);
+      return typeof value.requestId === 'number' && isRequestKind(value.kind) && hasValidArgs(value.kind, value.args);
     case 'retire':
       return isRetireMode(value.mode) && (value.handover === undefined || (value.mode === 'upgrade' && isHandoverPlan(value.handover)));
     case 'force':
@@ -349,7 +436,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     case 'start-failed':
       return typeof value.code === 'string' && typeof value.message === 'string' && typeof value.exitCode === 'number';
     case 'reply':
-      return typeof value.requestId === 'number' && isRequestKind(value.kind) && 'body' in value && (value.kind !== 'scrape' || isSnapshot(value.body));
+      return typeof value.requestId === 'number' && isRequestKind(value.kind) && 'body' in value && isReplyBody(value.kind, value.body);
     case 'reply-failed':
       return typeof value.requestId === 'number' && isRequestKind(value.kind) && typeof value.error === 'string';
     case 'retired':
@@ -367,6 +454,8 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
       );
     case 'handover-done':
       return isCount(value.handoverId) && isRecord(value.summary);
+    case 'trace-lines':
+      return isCount(value.connectionId) && Array.isArray(value.entries) && isCount(value.skipped);
     default:
       return false;
   }

@@ -46,10 +46,13 @@ export class MetricsStore {
 
   /**
    * One registry to serve: the live workers (in id order: their help texts and aggregators come
-   * first), the primary's own families, then the retired totals.
+   * first), the primary's own families, then the retired totals. `only`: just these families
+   * (the /ui farm view reads a dozen of them; merging every worker series for it would cost a
+   * whole /metrics each time).
    */
-  aggregate(primary: readonly FamilySnapshot[]): Registry {
-    const workers = [...this.live.entries()].sort(([a], [b]) => a - b).map(([, s]) => s.families);
-    return aggregateSnapshots([...workers, primary, this.retired.snapshot()]);
+  aggregate(primary: readonly FamilySnapshot[], only?: ReadonlySet<string>): Registry {
+    const pick = (families: readonly FamilySnapshot[]): readonly FamilySnapshot[] => (only === undefined ? families : families.filter((f) => only.has(f.name)));
+    const workers = [...this.live.entries()].sort(([a], [b]) => a - b).map(([, s]) => pick(s.families));
+    return aggregateSnapshots([...workers, pick(primary), pick(this.retired.snapshot())]);
   }
 }

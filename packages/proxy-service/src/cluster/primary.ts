@@ -6,7 +6,9 @@ import { Registry } from 'prom-client';
 import { ProxyServiceError } from '../errors';
 import { startHttpServer, type MetricsHttpServer, type Readiness } from '../http-server';
 import { listenError, type ShutdownResult } from '../service';
+import { FARM_FAMILIES } from '../ui/farm-summary';
 import { MetricsStore } from './metrics-store';
+import { PrimaryUiSource } from './primary-ui-source';
 import type { RestartBackoffOptions } from './restart-backoff';
 import { mergeStatus, type ClusterStatusBody } from './status-merge';
 import { WorkerPool, type ClusterWorker, type WorkerView } from './worker-pool';
@@ -49,7 +51,8 @@ export interface ClusterReloadResult {
  * The primary of several worker processes (WORKERS > 1). It relays no miner itself: node:cluster
  * shares the listening sockets with the workers, each a whole relay. It owns the HTTP port —
  * /metrics merged over the workers (and what retired workers counted), /status merged,
- * /readyz (a worker is ready and the primary is not draining), /healthz (a worker is alive) —
+ * /readyz (a worker is ready and the primary is not draining), /healthz (a worker is alive),
+ * /api/* and /ui merged over the workers (primary-ui-source.ts) —
  * and the workers' lives: fork, restart after a crash, drain on SIGTERM, reload on SIGHUP,
  * replace one by one on SIGUSR2, handing their connections over (handover-relay.ts).
  */
@@ -57,6 +60,8 @@ export class ClusterPrimary {
   readonly pool: WorkerPool;
   private readonly metrics: ClusterMetrics;
   private readonly store = new MetricsStore();
+  /** /api/* and /ui over every worker. */
+  private readonly ui: PrimaryUiSource;
   private state: State = 'new';
   private current: Config;
   private token: string | null = null;
@@ -76,10 +81,22 @@ export class ClusterPrimary {
       logger: options.logger,
       store: this.store,
       onRestart: () => this.metrics.workerRestartsTotal.inc(),
+      onListening: (workerId) => this.ui.workerListening(workerId),
+      onTraceLines: (workerId, message) => this.ui.onTraceLines(workerId, message),
       ...(options.fork !== undefined ? { fork: options.fork } : {}),
       ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
     });
     this.metrics.setWorkerStateProvider(() => this.pool.counts());
+    const farmFamilies: ReadonlySet<string> = new Set(FARM_FAMILIES);
+    this.ui = new PrimaryUiSource({
+      workers: this.pool,
+      farmRegistry: () => this.store.aggregate([], farmFamilies),
+      metricsText: () => this.metricsText(),
+      version: options.version,
+      config: () => this.current,
+      requestTimeoutMs: this.requestTimeoutMs,
+      logger: options.logger,
+    });
   }
 
   /** The config in force (the start config, or the latest reload every worker accepted). */
@@ -111,6 +128,7 @@ export class ClusterPrimary {
         status: () => this.status(),
         token: () => this.token,
         logger,
+        ui: this.ui,
       });
     } catch (error) {
       this.state = 'stopped';
@@ -134,6 +152,7 @@ export class ClusterPrimary {
     );
     this.scrapeTimer = setInterval(() => void this.pool.callAll('scrape', this.requestTimeoutMs), this.options.scrapeIntervalMs ?? 5_000);
     this.scrapeTimer.unref();
+    this.ui.start();
     this.state = 'running';
     return { metrics: this.http.address(), workers };
   }
@@ -266,6 +285,7 @@ export class ClusterPrimary {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     clearInterval(this.scrapeTimer);
+    this.ui.stop();
     logger.info({ signal, workers: this.pool.alive, drain_timeout_ms: config.drainTimeoutMs }, 'shutting down: no new connections, draining open ones');
     const pool = await this.pool.shutdown(config.drainTimeoutMs + EXIT_GRACE_MS);
     logger.info({ drained: pool.drained, forced: pool.forced, aborted: this.aborted }, 'connections closed');

@@ -11,7 +11,10 @@ import {
   type Address,
   type HandoverSummary,
   type PrimaryMessage,
+  type RequestArgs,
   type RequestKind,
+  type RequestMessage,
+  type TraceLinesMessage,
   type RetiredMessage,
   type RetireMode,
   type RetireResult,
@@ -55,6 +58,10 @@ export interface WorkerPoolOptions {
   readonly store: MetricsStore;
   /** A worker is being started again after an unexpected exit (stratum_worker_restarts_total). */
   readonly onRestart?: () => void;
+  /** A worker listens (first start, restart, an upgrade's successor): the UI sends it what to follow. */
+  readonly onListening?: (workerId: number) => void;
+  /** New lines of a connection the UI follows, from the worker relaying it. */
+  readonly onTraceLines?: (workerId: number, message: TraceLinesMessage) => void;
   /** Default: node:cluster's fork (same script, argv and environment). */
   readonly fork?: () => ClusterWorker;
   readonly backoff?: RestartBackoffOptions;
@@ -344,8 +351,9 @@ export class WorkerPool {
   /**
    * Ask one worker; resolves with its answer, or null when it is gone, fails the request or
    * does not answer within `timeoutMs`. Scrape answers are stored before this resolves.
+   * `args`: the request's arguments, for the kinds that take some (messages.ts WorkerRequestArgs).
    */
-  call<K extends RequestKind>(id: number, kind: K, timeoutMs: number): Promise<WorkerReplies[K] | null> {
+  call<K extends RequestKind>(id: number, kind: K, timeoutMs: number, args?: RequestArgs<K>): Promise<WorkerReplies[K] | null> {
     const handle = this.handles.get(id);
     if (handle === undefined || !handle.worker.isConnected()) return Promise.resolve(null);
     const requestId = this.nextRequestId++;
@@ -362,7 +370,8 @@ export class WorkerPool {
           resolve(body as WorkerReplies[K] | null);
         },
       });
-      if (!this.send(handle, { v: CLUSTER_PROTOCOL, type: 'request', requestId, kind })) {
+      const request = { v: CLUSTER_PROTOCOL, type: 'request', requestId, kind, ...(args !== undefined ? { args } : {}) } as RequestMessage;
+      if (!this.send(handle, request)) {
         handle.calls.delete(requestId);
         clearTimeout(timer);
         resolve(null);
@@ -375,9 +384,10 @@ export class WorkerPool {
     kind: K,
     timeoutMs: number,
     states: readonly WorkerState[] = WORKER_STATES,
+    args?: RequestArgs<K>,
   ): Promise<Array<{ view: WorkerView; reply: WorkerReplies[K] | null }>> {
     const targets = this.views().filter((v) => states.includes(v.state));
-    return Promise.all(targets.map(async (view) => ({ view, reply: await this.call(view.id, kind, timeoutMs) })));
+    return Promise.all(targets.map(async (view) => ({ view, reply: await this.call(view.id, kind, timeoutMs, args) })));
   }
 
   /** Every worker alive (forked and not exited), in id order. */
@@ -444,8 +454,12 @@ export class WorkerPool {
         this.options.logger.info({ worker_id: handle.id, slot: handle.slot, generation: handle.generation, proxy_address: message.proxy, tls_address: message.tls }, 'worker listening');
         handle.started?.resolve(this.view(handle));
         handle.started = undefined;
+        this.options.onListening?.(handle.id);
         break;
       }
+      case 'trace-lines':
+        this.options.onTraceLines?.(handle.id, message);
+        break;
       case 'start-failed':
         handle.startError = new ProxyServiceError(PROXY_SERVICE_CODES.has(message.code) ? (message.code as ProxyServiceErrorCode) : 'SRL_ERR_START', message.message);
         break;

@@ -8,6 +8,7 @@ import { ProxyServiceError } from '../errors';
 import type { ProxyService, ShutdownResult } from '../service';
 import { HandoverReceiver } from './handover-receiver';
 import { HandoverSender, type HandoverProgress } from './handover-sender';
+import { WorkerUi } from './worker-ui';
 import {
   CLUSTER_PROTOCOL,
   isPrimaryMessage,
@@ -16,6 +17,7 @@ import {
   type HandoverSummary,
   type MetricsSnapshot,
   type RequestKind,
+  type RequestMessage,
   type RetireMode,
   type WorkerMessage,
   type WorkerReplies,
@@ -54,7 +56,8 @@ export interface WorkerRuntimeOptions {
 /**
  * One worker process of several (WORKERS): a whole relay — its own ProxyServer, collector and
  * pool probes on the listening sockets node:cluster shares — without an HTTP server. It
- * answers the primary's requests (scrape, status, readiness, reload), drains when told to
+ * answers the primary's requests (scrape, status, readiness, reload, and the /api questions:
+ * connections, trace, bundle, watch — worker-ui.ts), drains when told to
  * retire, and reports its final metrics before it exits so a graceful retirement loses no count.
  * When the primary itself dies, node:cluster ends the worker at once (its channel closes): the
  * listening socket died with the primary, and whatever restarts the program takes the miners.
@@ -76,6 +79,8 @@ export class WorkerRuntime {
   private sender: HandoverSender | null = null;
   /** Connections handed to this worker by its predecessor. */
   private readonly receiver: HandoverReceiver;
+  /** This worker's part of /api/* and /ui. */
+  private readonly ui: WorkerUi;
 
   constructor(private readonly options: WorkerRuntimeOptions) {
     this.exit = options.exit ?? ((code) => process.exit(code));
@@ -85,6 +90,7 @@ export class WorkerRuntime {
       send: (message) => this.send(message),
       logger: options.logger,
     });
+    this.ui = new WorkerUi({ view: () => options.service.processView, store: () => options.service.traceStore, send: (message) => this.send(message) });
     options.channel.on('message', (message, handle) => this.onMessage(message, handle));
   }
 
@@ -211,7 +217,7 @@ export class WorkerRuntime {
     if (message.type !== 'adopt') destroyHandle(handle);
     switch (message.type) {
       case 'request':
-        this.answer(message.requestId, message.kind);
+        this.answer(message);
         break;
       case 'retire':
         void this.retire(message.mode, message.handover);
@@ -229,17 +235,28 @@ export class WorkerRuntime {
     }
   }
 
-  private answer(requestId: number, kind: RequestKind): void {
-    this.reply(kind).then(
+  private answer(request: RequestMessage): void {
+    const { requestId, kind } = request;
+    this.reply(request).then(
       (body) => this.send({ v: CLUSTER_PROTOCOL, type: 'reply', requestId, kind, body } as WorkerMessage),
       (error: unknown) =>
         this.send({ v: CLUSTER_PROTOCOL, type: 'reply-failed', requestId, kind, error: error instanceof Error ? error.message : String(error) }),
     );
   }
 
-  private async reply(kind: RequestKind): Promise<WorkerReplies[RequestKind]> {
+  private async reply(request: RequestMessage): Promise<WorkerReplies[RequestKind]> {
     const service = this.options.service;
-    switch (kind) {
+    switch (request.kind) {
+      case 'connections':
+        return this.ui.connections();
+      case 'trace':
+        return this.ui.trace(request.args);
+      case 'bundle':
+        return this.ui.bundle(request.args);
+      case 'watch':
+        // Its trace store exists once the service started.
+        await this.started?.catch(() => undefined);
+        return this.ui.watch(request.args);
       case 'scrape':
         return this.snapshot();
       case 'status':

@@ -29,6 +29,18 @@ function badRequest(res: Response, message: string): void {
   res.status(400).json({ error: 'bad_request', message });
 }
 
+/**
+ * Nothing found, but some worker process did not answer (WORKERS > 1): it may hold what was
+ * asked, so this is not a 404. 503, with the workers that are missing.
+ */
+function notFoundOrUnavailable(res: Response, missingWorkers: readonly number[], what: string): void {
+  if (missingWorkers.length > 0) {
+    res.status(503).json({ error: 'workers_unavailable', message: `${what} not found in the workers that answered; worker ${missingWorkers.join(', ')} did not answer in time`, missingWorkers });
+    return;
+  }
+  res.status(404).json({ error: 'not_found', message: what, missingWorkers });
+}
+
 /** A decimal integer within [min, max] from a query or path value; null if it is anything else. */
 export function parseCount(value: unknown, min: number, max: number): number | null {
   if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return null;
@@ -50,7 +62,8 @@ export function mountUiRoutes(app: Express, source: UiSource): void {
   }
 
   app.get('/api/connections', async (_req, res) => {
-    res.json({ generatedAt: new Date().toISOString(), connections: await source.connections() });
+    const list = await source.connections();
+    res.json({ generatedAt: new Date().toISOString(), connections: list.connections, missingWorkers: list.missingWorkers });
   });
 
   app.get('/api/trace', async (req: Request, res: Response) => {
@@ -84,7 +97,7 @@ export function mountUiRoutes(app: Express, source: UiSource): void {
       answer = await source.trace({ worker, limit: limitN });
     }
     if (answer.connections.length === 0) {
-      res.status(404).json({ error: 'not_found', message: connection !== undefined ? `no connection ${String(connection)} (open or recently closed)` : `no connection of worker ${String(worker)}` });
+      notFoundOrUnavailable(res, answer.missingWorkers, connection !== undefined ? `no connection ${String(connection)} (open or recently closed)` : `no connection of worker ${String(worker)}`);
       return;
     }
     res.json(answer);
@@ -96,12 +109,12 @@ export function mountUiRoutes(app: Express, source: UiSource): void {
       badRequest(res, 'the connection id must be a positive integer');
       return;
     }
-    const bundle = await source.bundle(id);
-    if (bundle === null) {
-      res.status(404).json({ error: 'not_found', message: `no connection ${id} (open or recently closed)` });
+    const answer = await source.bundle(id);
+    if (answer.bundle === null) {
+      notFoundOrUnavailable(res, answer.missingWorkers, `no connection ${id} (open or recently closed)`);
       return;
     }
-    res.set('Content-Disposition', `attachment; filename="stratum-relay-connection-${id}.json"`).json(bundle);
+    res.set('Content-Disposition', `attachment; filename="stratum-relay-connection-${id}.json"`).json(answer.bundle);
   });
 
   app.get('/api/events', (req, res) => {

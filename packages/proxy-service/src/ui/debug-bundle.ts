@@ -25,6 +25,13 @@ export interface DebugBundle {
   readonly trace: BundlePart['trace'];
   readonly metrics: BundlePart['metrics'];
   readonly config: Record<string, unknown>;
+  /** WORKERS > 1: the worker process (node:cluster id) that relays the connection, or relayed it last. */
+  readonly workerId?: number;
+  /**
+   * WORKERS > 1: workers that did not answer in time. The trace may lack lines they held (a
+   * retiring worker keeps a handed-over connection's earlier lines until it exits).
+   */
+  readonly missingWorkers?: readonly number[];
 }
 
 export function buildDebugBundle(part: BundlePart, version: string, config: Config, now: number): DebugBundle {

@@ -14,7 +14,8 @@ export interface EventStreamOptions {
 
 /**
  * /api/events: Server-Sent Events — `farm` (the farm summary, at once and every farmEveryMs) and,
- * with ?connection=ID, `trace` ({connectionId, entries}) as that connection's lines pass. The
+ * with ?connection=ID, `trace` ({connectionId, entries, skipped}) as that connection's lines pass
+ * (`skipped`: older lines of a batch left out, see TRACE_BATCH_MAX_LINES). The
  * stream carries no `id`: a client that reconnects reads the current state from /api/connections
  * and /api/trace and follows on from there (the page does). Behind METRICS_TOKEN like the rest of
  * /api: a browser's EventSource cannot send an Authorization header, so the page reads the
@@ -46,7 +47,7 @@ export function openEventStream(req: Request, res: Response, source: UiSource, o
   const keepalive = setInterval(() => {
     if (!closed) res.write(': keepalive\n\n');
   }, KEEPALIVE_MS);
-  const unwatch = options.watch === null ? null : source.watch(options.watch, (connectionId, entries) => send('trace', { connectionId, entries }));
+  const unwatch = options.watch === null ? null : source.watch(options.watch, (connectionId, entries, skipped = 0) => send('trace', { connectionId, entries, skipped }));
   const stop = (): void => {
     if (closed) return;
     closed = true;

@@ -73,24 +73,27 @@ function byLabel(vs: Values, label: string): Record<string, number> {
   return out;
 }
 
+/** The metric families the farm view reads (in readFarmTotals' order): a cluster primary merges only these for it. */
+export const FARM_FAMILIES = [
+  'stratum_accepted_shares_total',
+  'stratum_accepted_difficulty_total',
+  'stratum_rejected_shares_total',
+  'stratum_block_candidates_total',
+  'stratum_best_share_difficulty',
+  'stratum_share_audit_total',
+  'stratum_active_connections',
+  'stratum_connections_rejected_total',
+  'stratum_pool_up',
+  'stratum_pool_priority',
+  'stratum_pool_miners',
+  'stratum_pool_failovers_total',
+] as const;
+
 /** The farm's totals from a registry (a process's own, or a cluster primary's merge). */
 export async function readFarmTotals(registry: Registry, now: number): Promise<FarmTotals> {
-  const [accepted, acceptedDifficulty, rejected, blocks, best, audit, active, refused, up, priority, miners, failovers] = await Promise.all(
-    [
-      'stratum_accepted_shares_total',
-      'stratum_accepted_difficulty_total',
-      'stratum_rejected_shares_total',
-      'stratum_block_candidates_total',
-      'stratum_best_share_difficulty',
-      'stratum_share_audit_total',
-      'stratum_active_connections',
-      'stratum_connections_rejected_total',
-      'stratum_pool_up',
-      'stratum_pool_priority',
-      'stratum_pool_miners',
-      'stratum_pool_failovers_total',
-    ].map((name) => values(registry, name)),
-  ) as [Values, Values, Values, Values, Values, Values, Values, Values, Values, Values, Values, Values];
+  const [accepted, acceptedDifficulty, rejected, blocks, best, audit, active, refused, up, priority, miners, failovers] = (await Promise.all(
+    FARM_FAMILIES.map((name) => values(registry, name)),
+  )) as [Values, Values, Values, Values, Values, Values, Values, Values, Values, Values, Values, Values];
   const upBy = byLabelAll(up, 'pool_host');
   const priorityBy = byLabelAll(priority, 'pool_host');
   const minersBy = byLabelAll(miners, 'pool_host');

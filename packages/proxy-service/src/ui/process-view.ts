@@ -31,6 +31,15 @@ export interface BundlePart {
   readonly metrics: string[];
 }
 
+/** What one process knows of one connection: what a cluster worker sends the primary for a debug bundle. */
+export interface ConnectionPart {
+  /** Null when this process holds only the connection's earlier lines (it handed the connection over in an upgrade). */
+  readonly connection: ConnectionDetails | null;
+  readonly trace: TraceEntry[];
+  /** The `client_id` of the connection's worker series (after the cap), null when unknown here. */
+  readonly clientId: string | null;
+}
+
 /**
  * The UI's questions answered from one relay process: the collector's open connections, the
  * trace store's traces and closed connections. A cluster worker answers the same over IPC.
@@ -59,27 +68,53 @@ export class ProcessView {
   }
 
   trace(query: TraceQuery): TraceAnswer {
+    if (query.connection !== undefined) return this.traceOf([query.connection], query.limit);
     const ids: number[] = [];
-    if (query.connection !== undefined) {
-      if (this.details(query.connection) !== null) ids.push(query.connection);
-    } else if (query.worker !== undefined) {
-      for (const d of this.connections()) if (d.worker === query.worker) ids.push(d.connectionId);
-    }
+    if (query.worker !== undefined) for (const d of this.connections()) if (d.worker === query.worker) ids.push(d.connectionId);
+    return this.traceOf(ids, query.limit);
+  }
+
+  /**
+   * The last `limit` lines of these connections together, oldest first. A connection counts as
+   * known here when this process relays it, keeps it as closed, or still holds its earlier lines
+   * after handing it to another worker in an upgrade (those lines stay until this worker exits).
+   */
+  traceOf(connectionIds: readonly number[], limit: number): TraceAnswer {
+    const ids: number[] = [];
     const entries: TracedLine[] = [];
-    for (const id of ids) for (const e of this.store.trace(id, query.limit) ?? []) entries.push({ ...e, session: id });
-    if (ids.length > 1) entries.sort((a, b) => a.t - b.t || a.session - b.session || a.seq - b.seq);
-    return { connections: ids, entries: entries.length > query.limit ? entries.slice(entries.length - query.limit) : entries, traceLines: this.store.linesPerDirection };
+    for (const id of connectionIds) {
+      const lines = this.store.trace(id, limit);
+      if (lines === null && this.details(id) === null) continue;
+      ids.push(id);
+      for (const e of lines ?? []) entries.push({ ...e, session: id });
+    }
+    if (ids.length > 1) entries.sort(byTime);
+    return { connections: ids, entries: entries.length > limit ? entries.slice(entries.length - limit) : entries, traceLines: this.store.linesPerDirection };
+  }
+
+  /** What this process knows of a connection; null when it knows neither its details nor lines of it. */
+  ownPart(connectionId: number): ConnectionPart | null {
+    const connection = this.details(connectionId);
+    const trace = this.store.trace(connectionId);
+    if (connection === null && trace === null) return null;
+    return { connection, trace: trace ?? [], clientId: this.collector.connectionState(connectionId)?.series.clientId ?? null };
   }
 
   async bundlePart(connectionId: number): Promise<BundlePart | null> {
-    const connection = this.details(connectionId);
-    if (connection === null) return null;
-    const clientId = this.collector.connectionState(connectionId)?.series.clientId ?? null;
-    let metrics: string[] = [];
-    if (this.registry !== null && clientId !== null) {
-      const needle = `client_id="${clientId.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-      metrics = (await this.registry.metrics()).split('\n').filter((l) => l.includes(needle));
-    }
-    return { connection, trace: this.store.trace(connectionId) ?? [], metrics };
+    const own = this.ownPart(connectionId);
+    if (own === null || own.connection === null) return null;
+    const metrics = this.registry !== null && own.clientId !== null ? metricLinesOf(await this.registry.metrics(), own.clientId) : [];
+    return { connection: own.connection, trace: own.trace, metrics };
   }
+}
+
+/** Lines of a trace answer in time order; lines of the same moment by connection, then in their connection's order. */
+export function byTime(a: TracedLine, b: TracedLine): number {
+  return a.t - b.t || a.session - b.session || a.seq - b.seq;
+}
+
+/** The samples of a Prometheus exposition that belong to one worker series (`client_id`). */
+export function metricLinesOf(exposition: string, clientId: string): string[] {
+  const needle = `client_id="${clientId.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return exposition.split('\n').filter((l) => l.includes(needle));
 }
