@@ -13,3 +13,6 @@ export { RESTART_ONLY_KEYS } from './restart-only-keys';
 export { helpText } from './help-text';
 export { ConfigError } from './errors';
 export type { ConfigErrorCode } from './errors';
+export { readFlags, flagValues, unknownFlagProblem } from './flag-reader';
+export type { FlagSpec, FlagSpecs, FlagGiven, FlagsRead, FlagValues, Positional } from './flag-reader';
+export { buildCommit, versionLine } from './build-commit';

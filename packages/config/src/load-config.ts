@@ -8,6 +8,7 @@ import { POOL_REQUIRED, resolveConfig } from './resolved-config';
 import { describeReadError } from './readable-file';
 import { CONFIG_FILE_EXPECTED, parseConfigFileText, topLevelProblem } from './config-file-format';
 import { closest } from './suggest';
+import { readFlags, type FlagSpec, type FlagSpecs } from './flag-reader';
 import { ConfigError } from './errors';
 import { listenerClashes, type Listener } from './listener-clash';
 
@@ -20,9 +21,7 @@ export interface LoadConfigInput {
 
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
 const FLAGS: ReadonlyMap<string, OptionMeta> = new Map(OPTIONS.map((o) => [o.flag, o]));
-const KNOWN_FLAGS: readonly string[] = [...OPTIONS.map((o) => o.flag), CONFIG_FILE_FLAG, '--help'];
 const KEYS: readonly string[] = OPTIONS.map((o) => o.key);
-const BOOL_WORDS: ReadonlySet<string> = new Set(['true', 'false', '1', '0', 'yes', 'no']);
 
 /** True when the command line asks for `--help` / `-h` (the program prints helpText() and exits 0). */
 export function wantsHelp(argv: readonly string[]): boolean {
@@ -166,81 +165,47 @@ function checkCombinations(
   problems.push(...listenerClashes(listeners));
 }
 
+/** How the option table's kinds read from the command line (flag-reader.ts does the splitting). */
+const FLAG_SPECS: FlagSpecs = Object.fromEntries([
+  ...OPTIONS.map((o): [string, FlagSpec] => {
+    const name = o.flag.slice(2);
+    // A bare --proxy-protocol means true and `--proxy-protocol false` is also accepted; a bare
+    // --share-audit means all, as when it was a boolean, and `--share-audit rejected` takes the value.
+    if (o.kind === 'bool') return [name, { type: 'boolean', negatable: true, boolWords: true }];
+    if (o.kind === 'share-audit') return [name, { type: 'boolean', negatable: true, optionalValue: true }];
+    return [name, { type: 'string', expected: expectedText(o.key, 'text') }];
+  }),
+  [CONFIG_FILE_FLAG.slice(2), { type: 'string', expected: CONFIG_FILE_EXPECTED }],
+  ['help', { type: 'boolean', short: 'h' }],
+]);
+
 function readArgv(argv: readonly string[], problems: string[]): { source: Source; configFile: string | undefined } {
   const source = emptySource();
   let configFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (HELP_FLAGS.has(arg)) continue;
-    if (arg === '--') {
-      for (const rest of argv.slice(i + 1)) problems.push(`unexpected argument ${showValue(redactPoolUrl(rest))}: this program takes only --options`);
-      break;
-    }
-    if (!arg.startsWith('--')) {
-      // A stray word may be a pool URL split off by a space: never show its password.
-      problems.push(`unexpected argument ${showValue(redactPoolUrl(arg))}: this program takes only --options (see --help)`);
+  const read = readFlags(argv, FLAG_SPECS);
+  problems.push(...read.problems);
+  for (const { flag, name } of read.withoutValue) {
+    const meta = FLAGS.get(`--${name}`);
+    if (meta) source.given.set(meta.key, flag);
+  }
+  for (const { value, afterTerminator } of read.positionals) {
+    // A stray word may be a pool URL split off by a space: never show its password.
+    problems.push(`unexpected argument ${showValue(redactPoolUrl(value))}: this program takes only --options${afterTerminator ? '' : ' (see --help)'}`);
+  }
+  for (const { flag, name, value } of read.flags) {
+    if (name === 'help') continue;
+    if (`--${name}` === CONFIG_FILE_FLAG) {
+      if (value === '') problems.push(`${CONFIG_FILE_FLAG}: "" is not valid: expected ${CONFIG_FILE_EXPECTED}`);
+      else configFile = String(value);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const next = argv[i + 1];
-    const nextIsValue = next !== undefined && !next.startsWith('--');
-
-    if (name === CONFIG_FILE_FLAG) {
-      let path = inline;
-      if (path === undefined && nextIsValue) {
-        path = next;
-        i++;
-      }
-      if (path === undefined) problems.push(`${CONFIG_FILE_FLAG}: missing value: expected ${CONFIG_FILE_EXPECTED}`);
-      else if (path === '') problems.push(`${CONFIG_FILE_FLAG}: "" is not valid: expected ${CONFIG_FILE_EXPECTED}`);
-      else configFile = path;
+    const meta = FLAGS.get(`--${name}`) as OptionMeta;
+    source.given.set(meta.key, flag);
+    if (value === false) {
+      source.values.set(meta.key, false);
       continue;
     }
-
-    // --no-share-audit: the usual spelling of a false boolean flag.
-    const negated = name.startsWith('--no-') ? FLAGS.get(`--${name.slice(5)}`) : undefined;
-    if (negated && (negated.kind === 'bool' || negated.kind === 'share-audit') && !FLAGS.has(name)) {
-      source.given.set(negated.key, name);
-      if (inline !== undefined) problems.push(`${name}: takes no value (got ${showValue(inline)})`);
-      else source.values.set(negated.key, false);
-      continue;
-    }
-
-    const meta = FLAGS.get(name);
-    if (!meta) {
-      const hint = closest(name.replace(/^--/, ''), KNOWN_FLAGS.map((f) => f.slice(2)));
-      problems.push(`unknown option ${showValue(name)}${hint ? ` (did you mean --${hint}?)` : ''}`);
-      // Its value (if any) belongs to it; do not report it again as a stray argument.
-      if (inline === undefined && nextIsValue) i++;
-      continue;
-    }
-
-    source.given.set(meta.key, name);
-    let text = inline;
-    if (text === undefined) {
-      if (meta.kind === 'bool') {
-        // A bare boolean flag means true; `--proxy-protocol false` is also accepted.
-        if (next !== undefined && BOOL_WORDS.has(next.toLowerCase())) {
-          text = next;
-          i++;
-        } else text = 'true';
-      } else if (meta.kind === 'share-audit') {
-        // A bare --share-audit means all, as when it was a boolean; `--share-audit rejected` takes the value.
-        if (nextIsValue) {
-          text = next;
-          i++;
-        } else text = 'true';
-      } else if (nextIsValue) {
-        text = next;
-        i++;
-      } else {
-        problems.push(`${name}: missing value: expected ${expectedText(meta.key, 'text')}`);
-        continue;
-      }
-    }
-    const parsed = parseOptionText(meta.key, text, name);
+    const parsed = parseOptionText(meta.key, value === true ? 'true' : value, flag);
     if (parsed.ok) source.values.set(meta.key, parsed.value);
     else problems.push(...parsed.problems);
   }

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
 import { MinerSimError, UsageError } from './errors';
 import { parseFaultSpec, FAULT_MODES, type FaultSpec } from './fault-plan';
 import type { MinerFarmOptions } from './miner-farm';
@@ -39,6 +39,7 @@ Options:
   --per-miner                include per-miner counters in the JSON summary, with connects, reconnects and
                              the extranonce1 of each miner's latest subscribe answer (which pool it ended on)
   -h, --help                 show this help
+  -V, --version              print the version (and the commit when known) and exit
 
 All miners share one event loop: total hashing is bounded by one CPU core, so with thousands
 of miners most are idle connections. Each miner uses one file descriptor.
@@ -47,6 +48,7 @@ Exit status: 0 ok, 1 accept ratio below --expect-accept-ratio, 2 bad flags.
 
 export type CliCommand =
   | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
   | {
       readonly kind: 'run';
       readonly farm: Partial<MinerFarmOptions>;
@@ -69,45 +71,42 @@ function num(flag: string, text: string | undefined, opts: { integer?: boolean; 
   return value;
 }
 
+const FLAGS = {
+  url: { type: 'string' },
+  miners: { type: 'string' },
+  user: { type: 'string' },
+  password: { type: 'string' },
+  duration: { type: 'string' },
+  shares: { type: 'string' },
+  hashrate: { type: 'string' },
+  'ramp-up': { type: 'string' },
+  'id-style': { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  'version-rolling': { type: 'boolean' },
+  'extranonce-subscribe': { type: 'boolean' },
+  'submit-timeout': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'handshake-timeout': { type: 'string' },
+  'silence-timeout': { type: 'string' },
+  'backoff-base': { type: 'string' },
+  'backoff-max': { type: 'string' },
+  'no-reconnect': { type: 'boolean' },
+  'expect-accept-ratio': { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  'per-miner': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies FlagSpecs;
+
 /** Parse argv (without node and script). Throws UsageError (SRL_ERR_BAD_FLAG) with a clear message. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: 'string' },
-        miners: { type: 'string' },
-        user: { type: 'string' },
-        password: { type: 'string' },
-        duration: { type: 'string' },
-        shares: { type: 'string' },
-        hashrate: { type: 'string' },
-        'ramp-up': { type: 'string' },
-        'id-style': { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        'version-rolling': { type: 'boolean' },
-        'extranonce-subscribe': { type: 'boolean' },
-        'submit-timeout': { type: 'string' },
-        'connect-timeout': { type: 'string' },
-        'handshake-timeout': { type: 'string' },
-        'silence-timeout': { type: 'string' },
-        'backoff-base': { type: 'string' },
-        'backoff-max': { type: 'string' },
-        'no-reconnect': { type: 'boolean' },
-        'expect-accept-ratio': { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        'per-miner': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message, { cause: err });
-  }
+  const read = readFlags(argv, FLAGS);
+  const problems = [...read.problems, ...read.positionals.map((p) => `unexpected argument ${JSON.stringify(p.value)}: miner-sim takes only --options`)];
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  const values = flagValues(read, FLAGS);
   if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
 
   const farm: Partial<MinerFarmOptions> = {};
   if (values.url !== undefined) {

@@ -1,4 +1,6 @@
+import { buildCommit, versionLine } from '@stratum-relay/config';
 import { parseCliArgs, HELP_TEXT } from './cli-args';
+import { VERSION } from './version';
 import { MinerSimError } from './errors';
 import { MinerFarm } from './miner-farm';
 import { formatProgress, formatSummary, type MinerSummary } from './summary';
@@ -30,6 +32,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     cmd = parseCliArgs(argv);
     if (cmd.kind === 'help') {
       await write(io.stdout, HELP_TEXT);
+      return EXIT_OK;
+    }
+    if (cmd.kind === 'version') {
+      await write(io.stdout, versionLine('miner-sim', VERSION, buildCommit(__dirname)));
       return EXIT_OK;
     }
     farm = new MinerFarm(cmd.farm);

@@ -21,3 +21,4 @@ export { runCli } from './cli';
 export type { CliIo } from './cli';
 export { MinerSimError, BadUrlError, BadFaultError, BadOptionError, UsageError } from './errors';
 export type { MinerSimErrorCode } from './errors';
+export { VERSION } from './version';

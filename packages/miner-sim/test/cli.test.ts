@@ -1,7 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { parseCliArgs, runCli } from '@stratum-relay/miner-sim';
+import { readFileSync } from 'node:fs';
+import { buildCommit, versionLine } from '@stratum-relay/config';
+import { parseCliArgs, runCli, VERSION } from '@stratum-relay/miner-sim';
 import { ScriptedPool } from './helpers/scripted-pool';
 import { waitFor } from './helpers/wait-for';
 
@@ -47,6 +49,14 @@ describe('miner-sim CLI (built binary)', () => {
     await pool.close();
   });
 
+  it('prints its version and commit for --version and -V, and exits 0', async () => {
+    expect(VERSION).toBe((JSON.parse(readFileSync(path.join(ROOT, 'packages/miner-sim/package.json'), 'utf8')) as { version: string }).version);
+    for (const flag of ['--version', '-V']) {
+      const r = await runBin([flag]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: versionLine('miner-sim', VERSION, buildCommit(ROOT)), stderr: '' });
+    }
+  });
+
   it('prints usage for --help and exits 0', async () => {
     const r = await runBin(['--help']);
     expect(r.code).toBe(0);
@@ -55,7 +65,7 @@ describe('miner-sim CLI (built binary)', () => {
   });
 
   it.each([
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option "--bogus"/],
     [['--miners', 'many'], /--miners: expected a number/],
     [['--miners', '0'], /--miners: must be ≥ 1/],
     [['--url', 'stratum+ssl://x:1'], /--url: invalid pool url/],

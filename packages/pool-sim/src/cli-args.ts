@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
 import { CliUsageError } from './errors';
 import { LOG_LEVELS, type LogLevel, type PoolSimOptions, type ProfileName } from './options';
 import { PROFILES } from './profiles';
@@ -11,7 +11,7 @@ export interface CliRun {
   readonly statsFile: string | null;
 }
 
-export type CliCommand = { readonly kind: 'help' } | CliRun;
+export type CliCommand = { readonly kind: 'help' } | { readonly kind: 'version' } | CliRun;
 
 export const HELP_TEXT = `Usage: pool-sim [options]
 
@@ -43,6 +43,7 @@ Options:
   --stats-file PATH        write the final stats as JSON here on exit
   --log-level LEVEL        ${LOG_LEVELS.join(' | ')} (default info)
   -h, --help               show this help
+  -V, --version            print the version (and the commit when known) and exit
 
 Example:
   pool-sim --port 3333 --profile easy --difficulty 0.0001 --control-port 9334
@@ -72,42 +73,38 @@ function parsePositive(flag: string, raw: string): number {
   return n;
 }
 
+const FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  profile: { type: 'string' },
+  difficulty: { type: 'string' },
+  'extranonce1-size': { type: 'string' },
+  'extranonce1-prefix': { type: 'string' },
+  name: { type: 'string' },
+  'extranonce2-size': { type: 'string' },
+  'job-interval': { type: 'string' },
+  'tip-interval': { type: 'string' },
+  vardiff: { type: 'boolean' },
+  'no-vardiff': { type: 'boolean' },
+  'target-share-interval': { type: 'string' },
+  seed: { type: 'string' },
+  password: { type: 'string' },
+  'control-port': { type: 'string' },
+  'trace-entries': { type: 'string' },
+  'stats-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies FlagSpecs;
+
 /** Parse the command line (without node and script). Throws CliUsageError on any bad flag. */
 export function parseCli(argv: readonly string[]): CliCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        profile: { type: 'string' },
-        difficulty: { type: 'string' },
-        'extranonce1-size': { type: 'string' },
-        'extranonce1-prefix': { type: 'string' },
-        name: { type: 'string' },
-        'extranonce2-size': { type: 'string' },
-        'job-interval': { type: 'string' },
-        'tip-interval': { type: 'string' },
-        vardiff: { type: 'boolean' },
-        'no-vardiff': { type: 'boolean' },
-        'target-share-interval': { type: 'string' },
-        seed: { type: 'string' },
-        password: { type: 'string' },
-        'control-port': { type: 'string' },
-        'trace-entries': { type: 'string' },
-        'stats-file': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliUsageError(err instanceof Error ? err.message : String(err));
-  }
-  const v = parsed.values;
+  const read = readFlags(argv, FLAGS);
+  const problems = [...read.problems, ...read.positionals.map((p) => `unexpected argument ${JSON.stringify(p.value)}: pool-sim takes only --options`)];
+  if (problems.length > 0) throw new CliUsageError(problems.join('\n'));
+  const v = flagValues(read, FLAGS);
   if (v.help === true) return { kind: 'help' };
+  if (v.version === true) return { kind: 'version' };
 
   const options: Partial<PoolSimOptions> = { port: 3333, logLevel: 'info' };
   if (v.host !== undefined) {

@@ -16,3 +16,4 @@ export { parseCli, HELP_TEXT } from './cli-args';
 export type { CliCommand, CliRun } from './cli-args';
 export { PoolSimError, InvalidOptionError, CliUsageError, ListenError, UnknownProfileError } from './errors';
 export type { PoolSimErrorCode } from './errors';
+export { VERSION } from './version';

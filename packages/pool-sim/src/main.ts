@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
+import { buildCommit, versionLine } from '@stratum-relay/config';
 import { parseCli, HELP_TEXT } from './cli-args';
 import { CliUsageError, PoolSimError } from './errors';
 import { PoolSim } from './pool-sim';
+import { VERSION } from './version';
 
 /** The pool-sim program: parse flags, wire a PoolSim, install signal handlers. */
 async function main(argv: readonly string[]): Promise<void> {
@@ -17,6 +19,10 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (command.kind === 'help') {
     process.stdout.write(HELP_TEXT);
+    return;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(versionLine('pool-sim', VERSION, buildCommit(__dirname)));
     return;
   }
   let pool: PoolSim;

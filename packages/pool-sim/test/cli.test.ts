@@ -2,7 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCli } from '../src';
+import { buildCommit, versionLine } from '@stratum-relay/config';
+import { parseCli, VERSION } from '../src';
 import { StratumTestClient } from './helpers/stratum-test-client';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -90,6 +91,11 @@ describe('pool-sim program (built bin)', () => {
 
   afterAll(() => {
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints its version and commit for --version and -V, and exits 0', () => {
+    expect(VERSION).toBe((JSON.parse(readFileSync(join(ROOT, 'packages/pool-sim/package.json'), 'utf8')) as { version: string }).version);
+    for (const flag of ['--version', '-V']) expect(runToEnd([flag])).toEqual({ code: 0, stdout: versionLine('pool-sim', VERSION, buildCommit(ROOT)), stderr: '' });
   });
 
   it('prints the usage on --help and exits 0', () => {

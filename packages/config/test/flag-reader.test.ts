@@ -1,0 +1,70 @@
+import { flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
+
+const SPECS: FlagSpecs = {
+  port: { type: 'string', expected: 'a port' },
+  host: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  tls: { type: 'boolean', negatable: true, boolWords: true },
+  audit: { type: 'boolean', negatable: true, optionalValue: true },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+describe('readFlags', () => {
+  it('reads --name value, --name=value, bare booleans and short flags in order', () => {
+    const read = readFlags(['--port', '3333', '--host=::1', '--json', '-h'], SPECS);
+    expect(read.problems).toEqual([]);
+    expect(read.flags).toEqual([
+      { flag: '--port', name: 'port', value: '3333' },
+      { flag: '--host', name: 'host', value: '::1' },
+      { flag: '--json', name: 'json', value: true },
+      { flag: '-h', name: 'help', value: true },
+    ]);
+  });
+
+  it('reports every unknown flag with the closest known one, and does not call its value a stray word', () => {
+    const read = readFlags(['--pourt', '1', '--hostt=x', '--zzzzzz'], SPECS);
+    expect(read.problems).toEqual(['unknown option "--pourt" (did you mean --port?)', 'unknown option "--hostt" (did you mean --host?)', 'unknown option "--zzzzzz"']);
+    expect(read.positionals).toEqual([]);
+  });
+
+  it('calls a flag followed by another flag missing its value, and still reads the other one', () => {
+    const read = readFlags(['--host', '--port', '1'], SPECS);
+    expect(read.problems).toEqual(['--host: missing value']);
+    expect(read.withoutValue).toEqual([{ flag: '--host', name: 'host' }]);
+    expect(read.flags).toEqual([{ flag: '--port', name: 'port', value: '1' }]);
+    expect(readFlags(['--port'], SPECS).problems).toEqual(['--port: missing value: expected a port']);
+  });
+
+  it('takes a value starting with one dash (a negative number) as the value', () => {
+    expect(readFlags(['--port', '-5'], SPECS).flags).toEqual([{ flag: '--port', name: 'port', value: '-5' }]);
+  });
+
+  it('reads --no-<flag> as false where allowed, and a following bool word or any word where the spec says', () => {
+    const read = readFlags(['--no-tls', '--tls', 'false', '--audit', 'rejected', '--json', 'yes'], SPECS);
+    expect(read.flags).toEqual([
+      { flag: '--no-tls', name: 'tls', value: false },
+      { flag: '--tls', name: 'tls', value: 'false' },
+      { flag: '--audit', name: 'audit', value: 'rejected' },
+      { flag: '--json', name: 'json', value: true },
+    ]);
+    expect(read.positionals).toEqual([{ value: 'yes', afterTerminator: false }]);
+    expect(readFlags(['--no-json'], SPECS).problems).toEqual(['unknown option "--no-json" (did you mean --json?)']);
+    expect(readFlags(['--no-tls=1'], SPECS).problems).toEqual(['--no-tls: takes no value (got "1")']);
+    expect(readFlags(['--json=yes'], SPECS).problems).toEqual(['--json: takes no value (got "yes")']);
+    expect(readFlags(['--tls=no'], SPECS).flags).toEqual([{ flag: '--tls', name: 'tls', value: 'no' }]);
+  });
+
+  it('returns words after -- as positionals even when they look like flags', () => {
+    expect(readFlags(['a', '--', '--port', 'b'], SPECS).positionals).toEqual([
+      { value: 'a', afterTerminator: false },
+      { value: '--port', afterTerminator: true },
+      { value: 'b', afterTerminator: true },
+    ]);
+  });
+
+  it('gives the last value of a flag, and every value of a multiple one, as a record', () => {
+    const read = readFlags(['--port', '1', '--port', '2', '--fault', 'a', '--fault', 'b'], SPECS);
+    expect(flagValues(read, SPECS)).toEqual({ port: '2', fault: ['a', 'b'] });
+  });
+});

@@ -1,0 +1,2 @@
+/** pool-sim's version for `--version`; a test keeps it equal to package.json's. */
+export const VERSION = '0.1.0';
