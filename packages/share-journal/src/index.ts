@@ -11,6 +11,8 @@ export type { OpenBackendOptions } from './open-backend';
 export type { JournalBackend, JournalBatch, JournalTable } from './journal-backend';
 export { SqliteBackend } from './sqlite-backend';
 export type { SqliteBackendOptions } from './sqlite-backend';
+export { SqliteThreadBackend } from './sqlite-thread-backend';
+export type { SqliteThreadBackendOptions } from './sqlite-thread-backend';
 export { PostgresBackend } from './postgres-backend';
 export type { PostgresBackendOptions } from './postgres-backend';
 export { MIGRATIONS, LATEST_SCHEMA_VERSION } from './migrations';

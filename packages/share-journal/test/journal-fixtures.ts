@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { startPostgres, type PostgresServer } from '@stratum-relay/integration-tests';
-import { PostgresBackend, SqliteBackend, type ConnectionRow, type JournalBackend, type ShareRow } from '@stratum-relay/share-journal';
+import { PostgresBackend, SqliteBackend, SqliteThreadBackend, type ConnectionRow, type JournalBackend, type ShareRow } from '@stratum-relay/share-journal';
 
 /** One database of one backend for one test, with what the shared suite needs to do to it from outside. */
 export interface TestDatabase {
@@ -21,7 +21,7 @@ export interface TestDatabase {
 }
 
 export interface BackendKind {
-  readonly name: 'sqlite' | 'postgres';
+  readonly name: 'sqlite' | 'sqlite-thread' | 'postgres';
   setup(): Promise<void>;
   teardown(): Promise<void>;
   create(): Promise<TestDatabase>;
@@ -29,10 +29,11 @@ export interface BackendKind {
 
 let databases = 0;
 
-export const SQLITE: BackendKind = (() => {
+/** A SQLite file written in-process (SqliteBackend) or through the writer thread (SqliteThreadBackend, what the relay uses). */
+function sqliteKind(name: 'sqlite' | 'sqlite-thread', open: (path: string, busyTimeoutMs: number) => JournalBackend): BackendKind {
   let dir = '';
   return {
-    name: 'sqlite' as const,
+    name,
     async setup() {
       dir = mkdtempSync(join(tmpdir(), 'srl-journal-'));
     },
@@ -41,13 +42,13 @@ export const SQLITE: BackendKind = (() => {
     },
     async create(): Promise<TestDatabase> {
       const path = join(dir, `journal-${++databases}.sqlite`);
-      const backend = new SqliteBackend({ path, busyTimeoutMs: 5 });
+      const backend = open(path, 5);
       const opened: JournalBackend[] = [backend];
       let locker: Database.Database | null = null;
       return {
         backend,
         another() {
-          const b = new SqliteBackend({ path, busyTimeoutMs: 1000 });
+          const b = open(path, 1000);
           opened.push(b);
           return b;
         },
@@ -73,7 +74,10 @@ export const SQLITE: BackendKind = (() => {
       };
     },
   };
-})();
+}
+
+export const SQLITE = sqliteKind('sqlite', (path, busyTimeoutMs) => new SqliteBackend({ path, busyTimeoutMs }));
+export const SQLITE_THREAD = sqliteKind('sqlite-thread', (path, busyTimeoutMs) => new SqliteThreadBackend({ path, busyTimeoutMs }));
 
 export const POSTGRES: BackendKind = (() => {
   let server: PostgresServer | null = null;
