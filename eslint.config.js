@@ -13,10 +13,27 @@ module.exports = tseslint.config(
   },
   {
     // Browser pages and components, served as ES modules as they are (no build step).
-    files: ['packages/trace-view/assets/**/*.js', 'packages/pool-sim/ui/**/*.js'],
+    files: ['packages/trace-view/assets/**/*.js', 'packages/pool-sim/ui/**/*.js', 'packages/proxy-service/assets/**/*.js'],
     languageOptions: {
       sourceType: 'module',
-      globals: { document: 'readonly', window: 'readonly', HTMLElement: 'readonly', HTMLAnchorElement: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', setInterval: 'readonly' },
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLAnchorElement: 'readonly',
+        fetch: 'readonly',
+        Headers: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        localStorage: 'readonly',
+        TextDecoderStream: 'readonly',
+        AbortController: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        console: 'readonly',
+      },
     },
   },
   {

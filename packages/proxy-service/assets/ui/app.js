@@ -7,7 +7,6 @@ const TOKEN_KEY = 'stratum-relay-metrics-token';
 /** Workers are refetched at most this often (the farm event arrives every 2 s). */
 const WORKERS_REFRESH_MS = 2000;
 const TRACE_LIMIT = 400;
-const HASHES_PER_DIFFICULTY = 4294967296;
 
 const $ = (id) => document.getElementById(id);
 
