@@ -4,9 +4,12 @@ export type {
   ProxyServerOptions,
   ConnectionSnapshot,
   DrainResult,
+  DrainOptions,
   ObserverFactory,
   UpstreamConnector,
 } from './proxy-server';
+export { clientReconnectLine } from './drain/drain-reconnect';
+export type { ReconnectTarget, DrainReconnectCounts } from './drain/drain-reconnect';
 export { CONNECTION_EXPORT_VERSION } from './handover/connection-export';
 export type {
   ConnectionExport,

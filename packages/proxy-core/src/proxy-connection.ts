@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CloseReason, CloseSide, Direction, UpstreamFailureReason } from '@stratum-relay/shared-types';
+import type { ReconnectInjection } from './drain/drain-reconnect';
 import type { ProxyEventBus } from './event-bus';
 import {
   CONNECTION_EXPORT_VERSION,
@@ -89,6 +90,8 @@ const KEEPALIVE_INITIAL_DELAY_MS = 30_000;
 /** How long a failback keeps reading the pool for answers already on their way (one RTT is plenty). */
 const FAILBACK_LINGER_MS = 2_000;
 
+const LF = 0x0a;
+
 const NOOP_OBSERVER: LineObserver = {
   push(): void {},
   end(): void {},
@@ -168,6 +171,8 @@ export class ProxyConnection {
   private handover: HandoverPause | null = null;
   /** Moved to another process: the sockets are not ours any more, whatever is called. */
   private handedOver = false;
+  /** A line of the proxy's own (drain: client.reconnect) waiting for the end of the pool's current line. */
+  private injectAfterLine: Buffer | null = null;
 
   private minerEnded = false;
   private poolEnded = false;
@@ -321,12 +326,34 @@ export class ProxyConnection {
     };
   }
 
+  /**
+   * Drain (DRAIN_RECONNECT): give the miner a line of the proxy's own, `line` (one complete line,
+   * newline included), without ever cutting one of the pool's: written now when the pool's
+   * stream to the miner is between lines, else right after the newline that ends the pool's
+   * current line. Where lines end is what this direction's observer holds (the state a handover
+   * exports); an observer that cannot say counts as mid-line. The pool's bytes stay exactly
+   * theirs: counted and observed as they came, the injected line is neither.
+   */
+  injectToMiner(line: Buffer): ReconnectInjection {
+    if (this.finished || this.handedOver || this.leaving || this.causeReason !== undefined || this.handover !== null) return 'closing';
+    if (this.injectAfterLine !== null) return 'after_line';
+    // A FIN from either side on the way to the miner: nothing more may be written after it.
+    if (this.poolEnded || this.minerEndSent || this.miner.writableEnded) return 'closing';
+    if (this.phase !== 'relaying' || this.pool === null) return 'not_relaying';
+    if (atLineStart(this.toMinerObserver)) {
+      this.miner.write(line);
+      return 'sent';
+    }
+    this.injectAfterLine = line;
+    return 'after_line';
+  }
+
   // ---- handover (upgrades): none of this runs per chunk -------------------------------------
 
   /** Why this connection cannot be handed over to another process now, or null when it can. */
   handoverBlocker(): HandoverRefusal | null {
     if (this.finished || this.causeReason !== undefined || this.leaving) return 'closing';
-    if (this.handover !== null) return 'busy';
+    if (this.handover !== null || this.injectAfterLine !== null) return 'busy';
     if (isTls(this.miner)) return 'tls_miner';
     const pool = this.pool;
     const upstream = this.current;
@@ -555,9 +582,10 @@ export class ProxyConnection {
     }
   };
 
-  // HOT PATH: mirror of onMinerData.
+  // HOT PATH: mirror of onMinerData. The one extra check (a line of our own waiting, only ever
+  // during a drain with DRAIN_RECONNECT) is a field load; the injecting write is out of line.
   private readonly onPoolData = (chunk: Buffer): void => {
-    if (!this.miner.write(chunk)) (this.pool as net.Socket).pause();
+    if (!(this.injectAfterLine === null ? this.miner.write(chunk) : this.writeInjecting(chunk))) (this.pool as net.Socket).pause();
     this.bytesPoolToMiner += chunk.length;
     let t: number | undefined;
     if (this.bus.hasListeners) this.emitBytes('pool_to_miner', chunk.length, (t = performance.now()));
@@ -567,6 +595,22 @@ export class ProxyConnection {
       this.bus.observerErrors++;
     }
   };
+
+  /**
+   * Writes the pool's `chunk` to the miner with the waiting line of our own right after the
+   * chunk's first newline (which ends the line the pool was in the middle of), or the chunk alone
+   * when it has none. Returns what the last write returned (false: the miner's buffer is full).
+   */
+  private writeInjecting(chunk: Buffer): boolean {
+    const miner = this.miner;
+    const end = chunk.indexOf(LF);
+    if (end === -1) return miner.write(chunk);
+    const line = this.injectAfterLine as Buffer;
+    this.injectAfterLine = null;
+    miner.write(chunk.subarray(0, end + 1));
+    const ok = miner.write(line);
+    return end + 1 < chunk.length ? miner.write(chunk.subarray(end + 1)) : ok;
+  }
 
   /** Miner data while the current pool has not spoken yet: relay, and keep for a possible failover. */
   private readonly onMinerDataAwaiting = (chunk: Buffer): void => {
@@ -991,6 +1035,17 @@ const EMPTY = Buffer.alloc(0);
 
 function isTls(socket: net.Socket): boolean {
   return (socket as net.Socket & { encrypted?: boolean }).encrypted === true;
+}
+
+/** Whether everything the observer has seen ends with a complete line (false when it cannot tell). */
+function atLineStart(observer: LineObserver): boolean {
+  if (observer.exportState === undefined) return false;
+  try {
+    const state = observer.exportState();
+    return state.held.length === 0 && !state.skipping;
+  } catch {
+    return false;
+  }
 }
 
 function exportObserver(observer: LineObserver): LineStateExport | null {

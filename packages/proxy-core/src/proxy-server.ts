@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type * as tls from 'node:tls';
 import type { Direction, PoolSpec, RejectReason } from '@stratum-relay/shared-types';
 import { ProxyCoreError } from './errors';
+import { clientReconnectLine, ReconnectSpread, type DrainReconnectCounts, type ReconnectTarget, type SpreadClock } from './drain/drain-reconnect';
 import { ProxyEventBus } from './event-bus';
 import { ProxyConnection } from './proxy-connection';
 import type { ConnectionSnapshot, ObserverFactory } from './proxy-connection';
@@ -96,9 +97,30 @@ export interface ConnectionSettings {
 export interface DrainResult {
   /** Connections that ended by themselves before the deadline. */
   drained: number;
-  /** Connections destroyed at the deadline (reported closed with reason `drain`). */
+  /** Connections destroyed at the deadline, or earlier by close() (reported closed with reason `drain`). */
   forced: number;
+  /** With DrainOptions.reconnect: what became of each miner's client.reconnect. */
+  reconnects?: DrainReconnectCounts;
 }
+
+export interface DrainOptions {
+  /**
+   * Send every miner open at the start client.reconnect (to `target`, or without parameters when
+   * null), one after another over the first `spreadMs` of the drain, each between two of its
+   * pool's lines (see drain/drain-reconnect.ts).
+   */
+  readonly reconnect?: { readonly target: ReconnectTarget | null; readonly spreadMs: number };
+}
+
+/** Real time for the drain's reconnect spread; the timers must not keep a finished process alive. */
+const SPREAD_CLOCK: SpreadClock = {
+  now: () => performance.now(),
+  schedule(fn, delayMs) {
+    const timer = setTimeout(fn, delayMs);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
 
 /** Process-unique, increasing connection ids (several servers in one process never share one). */
 let nextConnectionId = 1;
@@ -154,6 +176,8 @@ export class ProxyServer {
   private accepting = true;
   /** Waiters for `open` to become empty (drain/close). */
   private emptyWaiters: Array<() => void> = [];
+  /** During drain(): the connections the proxy closed (deadline or close()), not counted as drained. */
+  private drainTally: { forced: number } | null = null;
 
   private settings: ConnectionSettings;
 
@@ -310,21 +334,35 @@ export class ProxyServer {
     return Promise.resolve();
   }
 
-  /** Stop accepting, wait up to `timeoutMs` for open connections to end, destroy the rest. */
-  async drain(timeoutMs: number): Promise<DrainResult> {
+  /**
+   * Stop accepting, wait up to `timeoutMs` for open connections to end, destroy the rest. A
+   * close() during the drain (a second signal) destroys them earlier: they count as forced.
+   */
+  async drain(timeoutMs: number, options: DrainOptions = {}): Promise<DrainResult> {
     await this.stopAccepting();
     this.failback.stop();
     const initial = this.open.size;
+    const reconnect = options.reconnect;
     if (initial === 0) {
       this.stopHealth();
-      return { drained: 0, forced: 0 };
+      return { drained: 0, forced: 0, ...(reconnect !== undefined ? { reconnects: { sent: 0, afterLine: 0, skipped: 0 } } : {}) };
     }
-    await this.waitForEmpty(timeoutMs);
-    const remaining = [...this.open.values()];
-    for (const connection of remaining) connection.destroy('drain');
-    await this.waitForEmpty(undefined);
+    const tally = { forced: 0 };
+    this.drainTally = tally;
+    const spread =
+      reconnect === undefined ? null : new ReconnectSpread([...this.open.values()], clientReconnectLine(reconnect.target), reconnect.spreadMs, SPREAD_CLOCK);
+    spread?.start();
+    try {
+      await this.waitForEmpty(timeoutMs);
+      spread?.stop();
+      tally.forced += this.destroyAll();
+      await this.waitForEmpty(undefined);
+    } finally {
+      spread?.stop();
+      this.drainTally = null;
+    }
     this.stopHealth();
-    return { drained: initial - remaining.length, forced: remaining.length };
+    return { drained: Math.max(0, initial - tally.forced), forced: tally.forced, ...(spread !== null ? { reconnects: { ...spread.counts } } : {}) };
   }
 
   /** Destroy everything now (each open connection is reported closed with side `proxy`, reason `drain`). */
@@ -332,8 +370,20 @@ export class ProxyServer {
     await this.stopAccepting();
     this.stopHealth();
     this.authorizeDeadline.stop();
-    for (const connection of [...this.open.values()]) connection.destroy('drain');
+    const destroyed = this.destroyAll();
+    if (this.drainTally !== null) this.drainTally.forced += destroyed;
     await this.waitForEmpty(undefined);
+  }
+
+  /** Destroys every open connection (reason `drain`); returns how many were still open. */
+  private destroyAll(): number {
+    let destroyed = 0;
+    for (const connection of [...this.open.values()]) {
+      if (connection.closed) continue;
+      destroyed++;
+      connection.destroy('drain');
+    }
+    return destroyed;
   }
 
   // ---- handover (upgrades) ------------------------------------------------------------------
