@@ -2,15 +2,24 @@
 // Share journal benchmark. Needs the build (`npx tsc -b`).
 //
 //   node bench/journal-bench.js [--rate 5000] [--seconds 5] [--rows 200000] [--connections 500]
+//   node bench/journal-bench.js --relay [--rate 5000] [--rounds 5] [--seconds 5]
 //
-// 1. Collector cost per share, journal off vs on (SQLite): the MetricsCollector is fed a submit
-//    and its answer per share (SHARE_AUDIT=off, no sockets) as fast as it goes, in the same
-//    process, alternating off/on rounds; the ratio of shares/s is the journal's cost on the
-//    observer of the relay (the relay's own socket work is the same either way).
-// 2. Paced at --rate shares/s for --seconds with the journal on: per-batch write time (median,
-//    p99, max = the longest the event loop was held by a synchronous SQLite batch), the event
-//    loop's delay p99/max while writing, rows dropped (must be 0).
+// SQLite is measured two ways: `loop` = SqliteBackend called on the relay's own thread (what the
+// journal did first), `thread` = SqliteThreadBackend, the connection owned by a worker thread
+// (what the relay uses now).
+// 1. Collector cost per share, journal off vs on: the MetricsCollector is fed a submit and its
+//    answer per share (SHARE_AUDIT=off, no sockets) as fast as it goes, in the same process,
+//    alternating off/loop/thread rounds; shares/s of the relay's thread (with the thread backend
+//    the SQLite work runs on another core when there is one: this is the relay thread's cost).
+// 2. Paced at --rate shares/s for --seconds, each way: per-batch write time (median, p99, max;
+//    with `loop` the max is the longest the event loop was held by a synchronous batch, with
+//    `thread` it is the round trip to the thread), the event loop's delay p99/max while writing,
+//    rows dropped (must be 0).
 // 3. Bulk: --rows rows written in 1,000-row transactions: rows/s and file size per million.
+// --relay: the issue's capacity figure with real processes instead: bench/relay-bench.js at a
+//    fixed --rate submits/s (latency mode, 500 miners) through a relay without a journal, with
+//    SQLite and with PostgreSQL (a temp server started here like the tests do), same rounds:
+//    relay CPU per answered submit (all its threads) and p99 answer latency.
 const { mkdtempSync, rmSync, statSync, existsSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
@@ -23,7 +32,7 @@ const SECONDS = Number(args.seconds ?? 5);
 const ROWS = Number(args.rows ?? 200_000);
 const CONNECTIONS = Number(args.connections ?? 500);
 const root = path.join(__dirname, '..', 'packages');
-const { ShareJournal, SqliteBackend } = require(path.join(root, 'share-journal/dist/index.js'));
+const { ShareJournal, SqliteBackend, SqliteThreadBackend } = require(path.join(root, 'share-journal/dist/index.js'));
 const { MetricsCollector } = require(path.join(root, 'proxy-service/dist/metrics-collector.js'));
 const { createMetrics } = require(path.join(root, 'metrics/dist/index.js'));
 const { Registry } = require(path.join(root, 'proxy-service/node_modules/prom-client'));
@@ -31,6 +40,10 @@ const { Registry } = require(path.join(root, 'proxy-service/node_modules/prom-cl
 const dir = mkdtempSync(path.join(tmpdir(), 'journal-bench-'));
 let files = 0;
 const newFile = () => path.join(dir, `j${++files}.sqlite`);
+const BACKENDS = {
+  loop: (file) => new SqliteBackend({ path: file }),
+  thread: (file) => new SqliteThreadBackend({ path: file }),
+};
 
 function collectorWith(journal) {
   let t = 0;
@@ -63,8 +76,8 @@ function collectorWith(journal) {
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-async function throughput(withJournal, ms) {
-  const journal = withJournal ? new ShareJournal({ backend: new SqliteBackend({ path: newFile() }), maxQueue: 1_000_000, retentionDays: null }) : null;
+async function throughput(backend, ms) {
+  const journal = backend === null ? null : new ShareJournal({ backend: BACKENDS[backend](newFile()), maxQueue: 1_000_000, retentionDays: null });
   journal?.start();
   const { share } = collectorWith(journal);
   let shares = 0;
@@ -80,8 +93,8 @@ async function throughput(withJournal, ms) {
   return shares / elapsed;
 }
 
-async function paced() {
-  const backend = new SqliteBackend({ path: newFile() });
+async function paced(kind) {
+  const backend = BACKENDS[kind](newFile());
   const writes = [];
   const write = backend.write.bind(backend);
   backend.write = async (batch) => {
@@ -123,21 +136,57 @@ async function bulk() {
   return { rows: ROWS, rowsPerSecond: Math.round(ROWS / seconds), bytesPerMillion: Math.round((size / ROWS) * 1e6) };
 }
 
-(async () => {
+async function collectorRounds() {
   const rounds = 3;
-  const off = [];
-  const on = [];
+  const runs = { off: [], loop: [], thread: [] };
   for (let r = 0; r < rounds; r++) {
-    off.push(await throughput(false, 1500));
-    on.push(await throughput(true, 1500));
+    runs.off.push(await throughput(null, 1500));
+    runs.loop.push(await throughput('loop', 1500));
+    runs.thread.push(await throughput('thread', 1500));
   }
-  off.sort((a, b) => a - b);
-  on.sort((a, b) => a - b);
-  const medOff = off[1];
-  const medOn = on[1];
-  console.log(`collector shares/s (median of ${rounds}): journal off ${Math.round(medOff)}, on ${Math.round(medOn)} -> on/off ${(medOn / medOff).toFixed(3)}; at ${RATE} shares/s the journal costs ${((RATE / medOn - RATE / medOff) * 100).toFixed(2)} % of one core`);
-  const p = await paced();
-  console.log(`paced ${RATE} shares/s for ${SECONDS} s: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const off = med(runs.off);
+  const cost = (on) => `${Math.round(on)} (on/off ${(on / off).toFixed(3)}; ${((RATE / on - RATE / off) * 100).toFixed(2)} % of one core at ${RATE} shares/s)`;
+  console.log(`collector shares/s on the relay's thread (median of ${rounds}): journal off ${Math.round(off)}, SQLite on the loop ${cost(med(runs.loop))}, SQLite thread ${cost(med(runs.thread))}`);
+}
+
+/**
+ * --relay: relay-bench.js in latency mode at --rate through relays without a journal, with SQLite
+ * and with a temp PostgreSQL server (started as the tests start theirs), interleaved per round.
+ */
+async function relayCapacity() {
+  const { startPostgres } = require(path.join(root, 'integration-tests/dist/index.js'));
+  const pg = await startPostgres();
+  try {
+    const url = pg.createDatabase('relay_bench');
+    const argv = [
+      path.join(__dirname, 'relay-bench.js'),
+      '--modes', 'latency',
+      '--targets', 'pipe,false,sqlite:false,pg:false',
+      '--journals', `sqlite=sqlite,pg=${url}`,
+      '--rate', String(RATE),
+      '--rounds', String(args.rounds ?? 5),
+      '--seconds', String(SECONDS),
+    ];
+    const { spawnSync } = require('node:child_process');
+    const run = spawnSync(process.execPath, argv, { stdio: 'inherit' });
+    if (run.status !== 0) throw new Error(`relay-bench exited ${run.status}`);
+  } finally {
+    pg.stop();
+  }
+}
+
+(async () => {
+  if (args.relay === 'true') {
+    await relayCapacity();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  await collectorRounds();
+  for (const kind of ['loop', 'thread']) {
+    const p = await paced(kind);
+    console.log(`paced ${RATE} shares/s for ${SECONDS} s, SQLite ${kind === 'loop' ? 'on the loop' : 'thread'}: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
+  }
   const b = await bulk();
   console.log(`bulk ${b.rows} rows: ${b.rowsPerSecond} rows/s in 1,000-row transactions; ${(b.bytesPerMillion / 1024 / 1024).toFixed(1)} MiB per million shares (SQLite, with indexes)`);
   rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ const { parseArgs } = require('./lib/args');
 //                    [--latency-connections 500] [--rate 1000] [--merkle-depth 12]
 //                    [--targets direct,pipe,true,false] [--modes throughput,latency]
 //                    [--gc] [--cpu-prof <dir>] [--before <tree>] [--trees a=<tree>,b=<tree>]
+//                    [--journals a=sqlite,b=postgres://…]
 //
 // --merkle-depth: levels of the merkle branch in the pool's mining.notify. 12 by default, as deep
 //   as mainnet's blocks of today (10-13); 3 gives the numbers measured before it was an option.
@@ -19,6 +20,10 @@ const { parseArgs } = require('./lib/args');
 //   measured in the same rounds: `--before /tmp/base --targets pipe,before:false,false`; with
 //   --trees, `<name>:<value>` for each named tree (one build per step of a change).
 // --modes: `throughput` (saturating) and/or `latency` (fixed rate).
+// --journals: named share journals (SHARE_JOURNAL); `<name>:<value>` in --targets is a relay with
+//   that journal, e.g. `--journals sqlite=sqlite --targets pipe,false,sqlite:false`. `sqlite` is a
+//   new temp file per relay start; any other value (a postgres:// URL) is passed as it is. Each
+//   journal target's rows written and dropped during the round are printed with the round.
 // --gc: trace the relay process's garbage collections during the latency runs (V8's
 //   --trace-gc-nvp, turned on by bench/lib/gc-counter.js preloaded with NODE_OPTIONS=--require)
 //   and report scavenges per second, their mean pause, and the heap bytes the relay allocates
@@ -58,7 +63,18 @@ const TREES = new Map(
     return [name, path.resolve(dir)];
   }),
 );
+const JOURNALS = new Map(
+  String(args.journals ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((j) => {
+      const at = j.indexOf('=');
+      if (at <= 0) throw new Error(`--journals: name=<sqlite|postgres://…>, got ${j}`);
+      return [j.slice(0, at), j.slice(at + 1)];
+    }),
+);
 const { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy } = require('./lib/procs');
+const { httpGet, parseMetrics } = require('./lib/metrics-text');
 const PROXY_BIN = path.join(__dirname, '../packages/proxy-service/bin/stratum-proxy.js');
 
 /** stratum-relay (`bin`) on core 1 in front of the pool, configured like an operator would; resolves once /healthz answers. */
@@ -80,7 +96,7 @@ async function startRelay(bin, poolPort, env, trace) {
   const gc = trace ? gcTrace(child.stdout) : null;
   child.stdout.resume();
   await waitHealthy(metricsPort);
-  return { port, pid: child.pid, gc, stop: () => stop(child) };
+  return { port, metricsPort, pid: child.pid, gc, stop: () => stop(child) };
 }
 
 /** Capacity targets of issue 11, per SHARE_AUDIT value (share of the bare pipe relay per relay CPU-second). */
@@ -94,10 +110,11 @@ function relayName(audit) {
   return `stratum-relay (SHARE_AUDIT=${audit})`;
 }
 
-/** A `--targets` key of a stratum-relay: `<SHARE_AUDIT value>`, or `<tree name>:<value>` for a --trees / --before build. */
+/** A `--targets` key of a stratum-relay: `<SHARE_AUDIT value>`, or `<tree name>:<value>` for a --trees / --before build, or `<journal name>:<value>`. */
 function relayTarget(key) {
   // SHARE_AUDIT values have colons too (`sample:0.01`): a prefix is a tree only when one has its name.
   const colon = key.indexOf(':');
+  if (colon !== -1 && JOURNALS.has(key.slice(0, colon))) return journalTarget(key.slice(0, colon), key.slice(colon + 1));
   const tree = colon !== -1 && TREES.has(key.slice(0, colon)) ? key.slice(0, colon) : null;
   const audit = tree === null ? key : key.slice(colon + 1);
   const bin = tree === null ? PROXY_BIN : path.join(TREES.get(tree), 'packages/proxy-service/bin/stratum-proxy.js');
@@ -109,6 +126,35 @@ function relayTarget(key) {
       return startRelay(bin, poolPort, { SHARE_AUDIT: audit, ...probeEnv(probes.gc, probes.cpuProf) }, probes.gc);
     },
   };
+}
+
+/** A stratum-relay (this tree) writing the share journal `name` of --journals. */
+function journalTarget(name, audit) {
+  const value = JOURNALS.get(name);
+  let starts = 0;
+  return {
+    name: `${relayName(audit)} + journal ${name}`,
+    audit,
+    journal: true,
+    profileAs: `${name}-${audit}`,
+    async up(poolPort, probes) {
+      const file = value === 'sqlite' ? path.join(os.tmpdir(), `relay-bench-journal-${process.pid}-${name}-${++starts}.sqlite`) : null;
+      const relay = await startRelay(PROXY_BIN, poolPort, { SHARE_AUDIT: audit, SHARE_JOURNAL: file ?? value, ...probeEnv(probes.gc, probes.cpuProf) }, probes.gc);
+      const stopRelay = relay.stop;
+      relay.stop = async () => {
+        await stopRelay();
+        if (file !== null) for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+      };
+      return relay;
+    },
+  };
+}
+
+/** The journal's rows written and dropped so far (stratum_journal_*), from the relay's /metrics. */
+async function journalCounts(metricsPort) {
+  const samples = parseMetrics((await httpGet(metricsPort, '/metrics')).body, ['stratum_journal_rows_total', 'stratum_journal_dropped_total']);
+  const sum = (name) => samples.filter((x) => x.name === name).reduce((a, x) => a + x.value, 0);
+  return { rows: sum('stratum_journal_rows_total'), dropped: sum('stratum_journal_dropped_total') };
 }
 
 /** Environment that makes a relay process trace its GCs on stdout and/or write a CPU profile. */
@@ -204,9 +250,11 @@ async function measure(target, mode) {
   await next(); // {"phase":"measuring"}
   const cpu0 = relay.pid ? cpuSeconds(relay.pid) : 0;
   const gc0 = relay.gc ? relay.gc.mark() : null;
+  const journal0 = target.journal ? await journalCounts(relay.metricsPort) : null;
   const result = await next();
   const cpu = relay.pid ? cpuSeconds(relay.pid) - cpu0 : NaN;
   const gc1 = relay.gc ? relay.gc.mark() : null;
+  const journal1 = target.journal ? await journalCounts(relay.metricsPort) : null;
   await stop(gen);
   await relay.stop();
   await stop(pool);
@@ -218,9 +266,13 @@ async function measure(target, mode) {
     // Heap bytes per submit round trip (a submit and its answer relayed and observed).
     allocatedPerRtt: w ? w.bytesPerSecond / (result.rttCount / result.seconds) : NaN,
   };
-  return { ...result, ...gcStats, relayCpuSeconds: cpu, cpuUsPerMsg: (cpu * 1e6) / messages, msgsPerCpuSecond: messages / cpu };
+  const journal = journal1 === null ? null : { rows: journal1.rows - journal0.rows, dropped: journal1.dropped - journal0.dropped };
+  // Per answered submit: at a fixed rate the relay's CPU per share is what a journal adds to (capacity = its inverse).
+  const cpuUsPerSubmit = (cpu * 1e6) / result.rttCount;
+  return { ...result, ...gcStats, journal, relayCpuSeconds: cpu, cpuUsPerMsg: (cpu * 1e6) / messages, msgsPerCpuSecond: messages / cpu, cpuUsPerSubmit };
 }
 
+const journalNote = (j) => (j === null ? '' : `, journal +${int(j.rows)} rows, +${int(j.dropped)} dropped`);
 const median = (xs) => {
   const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
@@ -229,7 +281,7 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
 async function main() {
-  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered', 'gcPerSec', 'gcMeanMs', 'allocPerRtt'];
+  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered', 'gcPerSec', 'gcMeanMs', 'allocPerRtt', 'cpuUsPerSubmit'];
   const results = new Map(TARGETS.map((t) => [t.name, Object.fromEntries(keys.map((k) => [k, []]))]));
   const throughput = MODES.includes('throughput');
   const latency = MODES.includes('latency');
@@ -245,7 +297,7 @@ async function main() {
         r.mb.push(tp.mbPerSec);
         r.cpuUs.push(tp.cpuUsPerMsg);
         r.perCpu.push(tp.msgsPerCpuSecond);
-        notes.push(`${int(tp.msgsPerSec)} msg/s, relay ${f(tp.cpuUsPerMsg, 3)} µs/msg`);
+        notes.push(`${int(tp.msgsPerSec)} msg/s, relay ${f(tp.cpuUsPerMsg, 3)} µs/msg` + journalNote(tp.journal));
       }
       if (latency) {
         const lat = await measure(t, 'latency');
@@ -255,8 +307,10 @@ async function main() {
         r.gcPerSec.push(lat.scavengesPerSec);
         r.gcMeanMs.push(lat.scavengeMeanMs);
         r.allocPerRtt.push(lat.allocatedPerRtt);
+        r.cpuUsPerSubmit.push(lat.cpuUsPerSubmit);
         notes.push(
-          `p99 ${f(lat.p99)} ms` +
+          `p99 ${f(lat.p99)} ms, relay ${f(lat.cpuUsPerSubmit, 2)} µs per answered submit` +
+            journalNote(lat.journal) +
             (GC ? `, ${f(lat.scavengesPerSec)} scavenges/s of ${f(lat.scavengeMeanMs)} ms, ${int(lat.allocatedPerRtt)} B allocated per round trip` : ''),
         );
       }
@@ -283,10 +337,10 @@ async function main() {
   const pairedP99 = (name) => median(results.get(name).p99.map((v, i) => v - results.get('bare pipe relay').p99[i]));
   const gcColumns = GC ? ' scavenges/s at the fixed rate | mean scavenge (ms) | heap B allocated per round trip |' : '';
   console.log(
-    '| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | submits answered at the fixed rate | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 (paired) |' +
+    '| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | submits answered at the fixed rate | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 (paired) | relay CPU µs per answered submit at the fixed rate |' +
       gcColumns,
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (GC ? '---:|---:|---:|' : ''));
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (GC ? '---:|---:|---:|' : ''));
   const verdicts = [];
   for (const t of TARGETS) {
     const perCpu = m(t.name, 'perCpu');
@@ -294,7 +348,7 @@ async function main() {
     const p99 = m(t.name, 'p99');
     const ratio = perCpu / pipe.perCpu;
     console.log(
-      `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(m(t.name, 'answered') * 100, 1)}% | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(pairedP99(t.name), 3)} |` +
+      `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(m(t.name, 'answered') * 100, 1)}% | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(pairedP99(t.name), 3)} | ${f(m(t.name, 'cpuUsPerSubmit'), 2)} |` +
         (GC ? ` ${f(m(t.name, 'gcPerSec'))} | ${f(m(t.name, 'gcMeanMs'))} | ${int(m(t.name, 'allocPerRtt'))} |` : ''),
     );
     if (t.audit !== undefined) {
@@ -312,6 +366,12 @@ async function main() {
         parts.push(
           `at ${RATE} submits/s ${f(m(t.name, 'answered') * 100, 1)}% answered, p99 ${f(d, 3)} ms above the pipe relay's (median of per-round differences; target ≤ ${P99_TARGET_MS} ms) ${d <= P99_TARGET_MS ? 'PASS' : 'FAIL'}`,
         );
+      }
+      const without = relayName(t.audit);
+      if (t.journal && latency && has(without)) {
+        // Issue 13: relay capacity with the journal under 5 % lower than without, at the fixed rate.
+        const ratio = m(without, 'cpuUsPerSubmit') / m(t.name, 'cpuUsPerSubmit');
+        parts.push(`capacity at ${RATE} submits/s ${f(ratio * 100, 1)}% of the relay without a journal (relay CPU per answered submit; target ≥ 95%) ${ratio >= 0.95 ? 'PASS' : 'FAIL'}`);
       }
       verdicts.push(`${t.name}: ${parts.join('; ')}`);
     }
