@@ -312,7 +312,7 @@ const TABLE: { readonly [K in ConfigKey]: Omit<OptionMeta, 'key'> } = {
     kind: 'bool',
     valueName: '<bool>',
     description:
-      'On SIGINT/SIGTERM, send every miner client.reconnect (between two lines of its pool, spread over the first half of DRAIN_TIMEOUT_MS) so miners that honour it move before the deadline; off by default since it adds a line the pool never sent.',
+      'On SIGINT/SIGTERM, send every miner client.reconnect (between two lines of its pool, 10 ms apart or closer to fit the first half of DRAIN_TIMEOUT_MS) so miners that honour it move before the deadline; off by default since it adds a line the pool never sent.',
   },
   drainReconnectHost: {
     env: 'DRAIN_RECONNECT_HOST',

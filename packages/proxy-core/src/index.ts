@@ -8,7 +8,6 @@ export type {
   ObserverFactory,
   UpstreamConnector,
 } from './proxy-server';
-export { clientReconnectLine } from './drain/drain-reconnect';
 export type { ReconnectTarget, DrainReconnectCounts } from './drain/drain-reconnect';
 export { CONNECTION_EXPORT_VERSION } from './handover/connection-export';
 export type {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type * as tls from 'node:tls';
 import type { Direction, PoolSpec, RejectReason } from '@stratum-relay/shared-types';
 import { ProxyCoreError } from './errors';
-import { clientReconnectLine, ReconnectSpread, type DrainReconnectCounts, type ReconnectTarget, type SpreadClock } from './drain/drain-reconnect';
+import { clientReconnectLine, ReconnectSpread, reconnectSpreadMs, type DrainReconnectCounts, type ReconnectTarget, type SpreadClock } from './drain/drain-reconnect';
 import { ProxyEventBus } from './event-bus';
 import { ProxyConnection } from './proxy-connection';
 import type { ConnectionSnapshot, ObserverFactory } from './proxy-connection';
@@ -106,10 +106,10 @@ export interface DrainResult {
 export interface DrainOptions {
   /**
    * Send every miner open at the start client.reconnect (to `target`, or without parameters when
-   * null), one after another over the first `spreadMs` of the drain, each between two of its
-   * pool's lines (see drain/drain-reconnect.ts).
+   * null), one after another, 10 ms apart or closer to be done within the first `withinMs` of the
+   * drain, each between two of its pool's lines (see drain/drain-reconnect.ts).
    */
-  readonly reconnect?: { readonly target: ReconnectTarget | null; readonly spreadMs: number };
+  readonly reconnect?: { readonly target: ReconnectTarget | null; readonly withinMs: number };
 }
 
 /** Real time for the drain's reconnect spread; the timers must not keep a finished process alive. */
@@ -350,7 +350,9 @@ export class ProxyServer {
     const tally = { forced: 0 };
     this.drainTally = tally;
     const spread =
-      reconnect === undefined ? null : new ReconnectSpread([...this.open.values()], clientReconnectLine(reconnect.target), reconnect.spreadMs, SPREAD_CLOCK);
+      reconnect === undefined
+        ? null
+        : new ReconnectSpread([...this.open.values()], clientReconnectLine(reconnect.target), reconnectSpreadMs(initial, reconnect.withinMs), SPREAD_CLOCK);
     spread?.start();
     try {
       await this.waitForEmpty(timeoutMs);

@@ -1,4 +1,4 @@
-import { clientReconnectLine, ReconnectSpread, reconnectsDue, type ReconnectInjection, type SpreadClock } from '../src/drain/drain-reconnect';
+import { clientReconnectLine, ReconnectSpread, reconnectSpreadMs, reconnectsDue, type ReconnectInjection, type SpreadClock } from '../src/drain/drain-reconnect';
 
 /** A clock the test moves by hand: timers run when their time is reached. */
 function manualClock(): SpreadClock & { advance(ms: number): void; pending(): number } {
@@ -53,6 +53,14 @@ describe('reconnectsDue', () => {
   it('sends everything at once without a spread, and nothing to nobody', () => {
     expect(reconnectsDue(0, 5, 0)).toBe(5);
     expect(reconnectsDue(0, 0, 1000)).toBe(0);
+  });
+});
+
+describe('reconnectSpreadMs', () => {
+  it('tells miners 10 ms apart, closer only to fit the window', () => {
+    expect(reconnectSpreadMs(8, 60_000)).toBe(80);
+    expect(reconnectSpreadMs(10_000, 15_000)).toBe(15_000);
+    expect(reconnectSpreadMs(10_000, 0)).toBe(0);
   });
 });
 

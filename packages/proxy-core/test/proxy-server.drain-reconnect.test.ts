@@ -40,7 +40,7 @@ describe('drain with client.reconnect', () => {
     const { proxy, port, recorder } = await startProxy(cleanup, pool.port, LINE_AWARE);
     const { miner, upstream } = await relayingPair(port, pool, 0);
 
-    const draining = proxy.drain(10_000, { reconnect: { target: null, spreadMs: 0 } });
+    const draining = proxy.drain(10_000, { reconnect: { target: null, withinMs: 0 } });
     await waitUntil(() => miner.capture.text() === ANSWER + RECONNECT, 'client.reconnect at the miner');
     const notify = '{"id":null,"method":"mining.notify","params":["1"]}\n';
     upstream.socket.write(notify);
@@ -61,7 +61,7 @@ describe('drain with client.reconnect', () => {
     upstream.socket.write('{"id":2,"result":');
     await waitUntil(() => miner.capture.text().endsWith('"result":'), 'half a line at the miner');
 
-    const draining = proxy.drain(10_000, { reconnect: { target: { host: 'relay2.example', port: 3334 }, spreadMs: 0 } });
+    const draining = proxy.drain(10_000, { reconnect: { target: { host: 'relay2.example', port: 3334 }, withinMs: 0 } });
     const rest = 'true,"error":null}\n{"id":null,"method":"mining.set_difficulty","params":[2]}\n';
     upstream.socket.write(rest);
     const reconnect = clientReconnectLine({ host: 'relay2.example', port: 3334 }).toString();
@@ -77,7 +77,7 @@ describe('drain with client.reconnect', () => {
     const pool = await startPool(cleanup, endOnEnd);
     const { proxy, port } = await startProxy(cleanup, pool.port, { observerFactory: noopObserverFactory });
     const { miner, upstream } = await relayingPair(port, pool, 0);
-    const draining = proxy.drain(10_000, { reconnect: { target: null, spreadMs: 0 } });
+    const draining = proxy.drain(10_000, { reconnect: { target: null, withinMs: 0 } });
     const line = '{"id":null,"method":"mining.notify","params":["2"]}\n';
     upstream.socket.write(line + line);
     await waitUntil(() => miner.capture.length === ANSWER.length + RECONNECT.length + 2 * line.length, 'both lines and the reconnect');
@@ -120,7 +120,7 @@ describe('drain with client.reconnect', () => {
       });
     }
 
-    const result = await proxy.drain(15_000, { reconnect: { target: null, spreadMs: 200 } });
+    const result = await proxy.drain(15_000, { reconnect: { target: null, withinMs: 200 } });
     streaming = false;
     try {
       expect(result).toMatchObject({ drained: miners, forced: 0 });
@@ -152,7 +152,7 @@ describe('drain with client.reconnect', () => {
     const miner = await connectMiner(cleanup, port);
     miner.socket.write(SUBSCRIBE);
     await waitUntil(() => dialled === 1, 'the upstream dial');
-    const result = await proxy.drain(200, { reconnect: { target: null, spreadMs: 0 } });
+    const result = await proxy.drain(200, { reconnect: { target: null, withinMs: 0 } });
     expect(result).toEqual({ drained: 0, forced: 1, reconnects: { sent: 0, afterLine: 0, skipped: 1 } });
     expect(miner.capture.text()).toBe('');
   });

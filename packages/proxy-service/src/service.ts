@@ -1,6 +1,6 @@
 import { RESTART_ONLY_KEYS, optionSources, type Config, type ConfigKey } from '@stratum-relay/config';
 import type { Logger } from '@stratum-relay/logger';
-import { ProxyServer, type DrainResult, type ProxyServerOptions } from '@stratum-relay/proxy-core';
+import { ProxyServer, type DrainOptions, type DrainResult, type ProxyServerOptions } from '@stratum-relay/proxy-core';
 import type { Registry } from 'prom-client';
 import { ConnectionLogger } from './connection-logger';
 import { buildEdgeSettings, effectiveMaxConnections, kernelSomaxconn, openFilesLimit, type EdgeSettings } from './edge-settings';
@@ -362,19 +362,29 @@ export class ProxyService {
     let ok = true;
     let result: DrainResult = { drained: 0, forced: 0 };
     if (wasRunning && this.server) {
+      const reconnect = drainReconnect(config);
       logger.info(
-        { signal, open_connections: this.server.connectionCount, drain_timeout_ms: config.drainTimeoutMs },
+        { signal, open_connections: this.server.connectionCount, drain_timeout_ms: config.drainTimeoutMs, drain_reconnect: reconnect !== undefined },
         'shutting down: no new connections, draining open ones',
       );
       this.observability?.markClosing();
       try {
-        result = await this.server.drain(config.drainTimeoutMs);
+        result = await this.server.drain(config.drainTimeoutMs, reconnect === undefined ? {} : { reconnect });
       } catch (error) {
         ok = false;
         logger.error({ err: error }, 'draining connections failed');
         await this.server.close().catch(() => undefined);
       }
-      logger.info({ drained: result.drained, forced: result.forced, aborted: this.aborted }, 'connections closed');
+      const told = result.reconnects;
+      logger.info(
+        {
+          drained: result.drained,
+          forced: result.forced,
+          aborted: this.aborted,
+          ...(told !== undefined ? { reconnects: { sent: told.sent, after_line: told.afterLine, skipped: told.skipped } } : {}),
+        },
+        'connections closed',
+      );
     }
     try {
       await this.observability?.close();
@@ -387,6 +397,17 @@ export class ProxyService {
     if (wasRunning) logger.info({ signal }, 'shutdown complete');
     return { signal, ...result, aborted: this.aborted, ok };
   }
+}
+
+/**
+ * DRAIN_RECONNECT: every miner told within the first half of the drain at the latest, so that the
+ * last one still has the second half to leave before the deadline. Without a drain window
+ * nobody has time to leave.
+ */
+function drainReconnect(config: Config): DrainOptions['reconnect'] {
+  if (!config.drainReconnect || config.drainTimeoutMs === 0) return undefined;
+  const { drainReconnectHost: host, drainReconnectPort: port } = config;
+  return { target: host !== null && port !== null ? { host, port } : null, withinMs: Math.floor(config.drainTimeoutMs / 2) };
 }
 
 /** Turn a listen failure into one line an operator can act on. */

@@ -69,15 +69,27 @@ describe('stratum-proxy shutdown and connection logging', () => {
     expect(logs.find((l) => l.msg === 'connection closed')).toMatchObject({ worker: 'bob.rig2', side: 'proxy', reason: 'drain' });
   });
 
-  it('closes everything at once on a second signal during the drain and exits 130 after SIGINT', async () => {
+  it('closes everything at once on a second signal during the drain, counts them forced and exits 130 after SIGINT', async () => {
     const { run, proxyPort } = await startProxy({ DRAIN_TIMEOUT_MS: '60000' });
-    const miner = await authorizedMiner(proxyPort, 'carol.rig3');
+    const miners = [await authorizedMiner(proxyPort, 'carol.rig3'), await authorizedMiner(proxyPort, 'carol.rig4')];
     run.child.kill('SIGTERM');
     await run.waitForLog('shutting down: no new connections, draining open ones');
     run.child.kill('SIGINT');
-    await miner.closed;
+    for (const miner of miners) await miner.closed;
     expect(await run.exited).toEqual({ code: 130, signal: null });
-    expect(run.logs().find((l) => l.msg === 'connections closed')).toMatchObject({ aborted: true });
+    expect(run.logs().find((l) => l.msg === 'connections closed')).toEqual(expect.objectContaining({ drained: 0, forced: 2, aborted: true }));
+  });
+
+  it('with DRAIN_RECONNECT sends client.reconnect to the configured host and port, and the summary says so', async () => {
+    const { run, proxyPort } = await startProxy({ DRAIN_TIMEOUT_MS: '60000', DRAIN_RECONNECT: 'true', DRAIN_RECONNECT_HOST: 'relay2.example', DRAIN_RECONNECT_PORT: '3334' });
+    const miner = await authorizedMiner(proxyPort, 'dave.rig5');
+    run.child.kill('SIGTERM');
+    const told = await waitFor('client.reconnect at the miner', () => miner.lines.find((l) => l.includes('client.reconnect')));
+    expect(JSON.parse(told)).toEqual({ id: null, method: 'client.reconnect', params: ['relay2.example', 3334] });
+    miner.socket.end();
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.logs().find((l) => l.msg === 'shutting down: no new connections, draining open ones')).toMatchObject({ drain_reconnect: true });
+    expect(run.logs().find((l) => l.msg === 'connections closed')).toMatchObject({ drained: 1, forced: 0, reconnects: { sent: 1, after_line: 0, skipped: 0 } });
   });
 
   it('logs connection open and close lines with worker name, remote address, duration and bytes', async () => {

@@ -58,6 +58,18 @@ export function reconnectsDue(elapsedMs: number, total: number, spreadMs: number
   return Math.min(total, Math.floor((Math.max(0, elapsedMs) * total) / spreadMs) + 1);
 }
 
+/**
+ * The pace miners are told at when the drain window leaves room: 100 a second. A farm's
+ * miners then reach the next instance (and through it, the pool) as a steady stream, not as a
+ * reconnect storm; a small farm is not kept waiting for nothing (8 miners: 80 ms).
+ */
+export const RECONNECT_GAP_MS = 10;
+
+/** How long telling `total` miners takes: RECONNECT_GAP_MS apart, faster only to fit `withinMs`. */
+export function reconnectSpreadMs(total: number, withinMs: number): number {
+  return Math.max(0, Math.min(withinMs, total * RECONNECT_GAP_MS));
+}
+
 /** Below this, ticks are merged: 10,000 miners over 15 s are sent in batches, not by 10,000 timers. */
 const MIN_TICK_MS = 10;
 
