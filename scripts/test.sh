@@ -18,6 +18,11 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || missing+=(build-essential)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# ... and Node's own headers (node-gyp would download them from nodejs.org, which CI cannot reach):
+# NodeSource's nodejs package (this image's Node 20) and the nodejs.org builds ship them under
+# Node's prefix (include/node); Debian's own nodejs keeps them in libnode-dev.
+node_prefix="$(node -p 'require("node:path").resolve(process.execPath, "../..")')"
+[ -f "$node_prefix/include/node/node.h" ] || [ -f /usr/include/node/node.h ] || missing+=(libnode-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -28,6 +33,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO systemctl stop "$service" >/dev/null 2>&1 || $SUDO service "$service" stop >/dev/null 2>&1 || true
   done
 fi
+
+if [ -f "$node_prefix/include/node/node.h" ]; then export npm_config_nodedir="${npm_config_nodedir:-$node_prefix}"
+elif [ -f /usr/include/node/node.h ]; then export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+else echo "Node's headers (include/node/node.h) are missing: better-sqlite3 cannot be built" >&2; exit 1; fi
 
 echo "== installing npm packages (frozen lockfile)"
 bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only >/dev/null
