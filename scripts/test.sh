@@ -6,12 +6,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export npm_config_update_notifier=false
 
 # Debian packages: prometheus provides promtool and a real Prometheus server for the ops tests;
+# prometheus-alertmanager provides amtool and the Alertmanager the alert-path tests route through;
 # haproxy runs the shipped examples/haproxy.cfg in front of two relays; openssl makes the test
 # certificates for the TLS tests; postgresql is the share journal's second backend (its tests start
 # their own server); better-sqlite3 compiles from source on install (no prebuilt binary can be
 # downloaded), which needs make, g++ and python3.
 missing=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -28,8 +30,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The packages start system services (Prometheus on :9090, HAProxy, PostgreSQL on :5432); the tests start their own.
-  for service in prometheus haproxy postgresql; do
+  # The packages start system services (Prometheus on :9090, Alertmanager on :9093, HAProxy,
+  # PostgreSQL on :5432); the tests start their own.
+  for service in prometheus prometheus-alertmanager haproxy postgresql; do
     $SUDO systemctl stop "$service" >/dev/null 2>&1 || $SUDO service "$service" stop >/dev/null 2>&1 || true
   done
 fi
