@@ -1,5 +1,5 @@
 import { connectionLogger, type Logger } from '@stratum-relay/logger';
-import { RateLimitedLog } from '@stratum-relay/proxy-core';
+import { RateLimitedLog, type RateLimitedLogOptions } from '@stratum-relay/proxy-core';
 import type { ProxyEvent, ProxyEventListener, ProxyEventSubscribeOptions } from '@stratum-relay/shared-types';
 
 /** What the logger needs from ProxyServer.events. */
@@ -20,6 +20,32 @@ interface ConnectionState {
   worker: string | null;
 }
 
+/** One per-connection line waiting for its rate limit (see ConnectionLogger.lines). */
+interface ConnectionLine {
+  readonly connectionId: number;
+  readonly level: 'info' | 'warn';
+  readonly fields: object;
+  readonly msg: string;
+}
+
+/** Per-connection lines per second and kind (opened; closed by side and reason; pool failures by pool and reason). */
+const CONNECTION_LINES_PER_SECOND = 20;
+/** Refusals and failed TLS handshakes per second and reason. */
+const REFUSALS_PER_SECOND = 5;
+
+/** Real timers that never keep the process alive; tests inject a clock. */
+const UNREF_SCHEDULE: NonNullable<RateLimitedLogOptions['schedule']> = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+export interface ConnectionLoggerOptions {
+  /** Monotonic ms and a timer, for the rate limits (tests); default: real ones. */
+  readonly now?: () => number;
+  readonly schedule?: RateLimitedLogOptions['schedule'];
+}
+
 /**
  * One info line when a miner connects and one when the connection ends (worker name from its
  * mining.authorize, remote address, duration, bytes each way, which side closed and why);
@@ -27,23 +53,48 @@ interface ConnectionState {
  * unparseable and oversized lines at
  * debug. State is a few fields per open connection, deleted when it closes. The password of
  * mining.authorize is never read (only params[0]).
+ *
+ * A reconnect storm (a pool down, miners retrying every few seconds; every miner at once after a
+ * restart) must not fill the disk: each kind of per-connection line goes through a rate limit,
+ * CONNECTION_LINES_PER_SECOND per kind (opened; closed per side and reason; a failed pool per pool
+ * and reason), then one line per second saying how many were suppressed. The periodic summary
+ * (summary-logger.ts) still counts everything.
  */
 export class ConnectionLogger {
   private readonly open = new Map<number, ConnectionState>();
   private unsubscribe: (() => void) | undefined;
   /** Refusals and failed TLS handshakes: a few lines per second per reason, then one "suppressed N". */
   private readonly refusals: RateLimitedLog;
+  /** Opened, closed, pool failures: keyed by kind (`opened`, `closed:pool:reset`, `pool_failed:<pool>:refused`). */
+  private readonly lines: RateLimitedLog<ConnectionLine>;
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    options: ConnectionLoggerOptions = {},
+  ) {
+    const clock = { now: options.now, schedule: options.schedule ?? UNREF_SCHEDULE };
     this.refusals = new RateLimitedLog({
+      ...clock,
+      perSecond: REFUSALS_PER_SECOND,
       emit: (reason, entry) => {
         if ('suppressed' in entry) this.logger.warn({ reason, suppressed: entry.suppressed }, 'connections refused (lines suppressed)');
         else this.logger.warn(entry, reason.startsWith('tls:') ? 'miner TLS handshake failed' : 'connection refused');
       },
-      schedule: (fn, ms) => {
-        const timer = setTimeout(fn, ms);
-        timer.unref();
-        return () => clearTimeout(timer);
+    });
+    this.lines = new RateLimitedLog<ConnectionLine>({
+      ...clock,
+      perSecond: CONNECTION_LINES_PER_SECOND,
+      emit: (kind, entry) => {
+        if ('suppressed' in entry) {
+          // At the level of the lines it stands for: a restart's burst of opens is no warning.
+          const fields = { kind, suppressed: entry.suppressed, per_second: CONNECTION_LINES_PER_SECOND };
+          if (kind.startsWith('pool_failed:')) this.logger.warn(fields, 'connection lines suppressed (rate limit)');
+          else this.logger.info(fields, 'connection lines suppressed (rate limit)');
+          return;
+        }
+        const log = connectionLogger(this.logger, entry.connectionId);
+        if (entry.level === 'warn') log.warn(entry.fields, entry.msg);
+        else log.info(entry.fields, entry.msg);
       },
     });
   }
@@ -61,6 +112,7 @@ export class ConnectionLogger {
     this.unsubscribe = undefined;
     this.open.clear();
     this.refusals.flush();
+    this.lines.flush();
   }
 
   /** Connections currently tracked (tests check state is released on close). */
@@ -74,7 +126,7 @@ export class ConnectionLogger {
       // `bytes` (one per chunk) is by far the most frequent event: it falls through at once.
       case 'connection.opened': {
         this.open.set(event.connectionId, { remoteAddress: event.remoteAddress, remotePort: event.remotePort, worker: null });
-        connectionLogger(this.logger, event.connectionId).info({ remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
+        this.limited('opened', event.connectionId, 'info', { remote_address: event.remoteAddress, remote_port: event.remotePort }, 'connection opened');
         return;
       }
       case 'connection.adopted': {
@@ -104,8 +156,10 @@ export class ConnectionLogger {
       case 'connection.closed': {
         const state = this.open.get(event.connectionId);
         this.open.delete(event.connectionId);
-        const log = this.logFor(event.connectionId);
-        log.info(
+        this.limited(
+          `closed:${event.side}:${event.reason}`,
+          event.connectionId,
+          'info',
           {
             worker: state?.worker ?? null,
             remote_address: state?.remoteAddress ?? null,
@@ -129,12 +183,15 @@ export class ConnectionLogger {
       case 'upstream.connected': {
         const fields = { pool: event.poolName, pool_host: event.poolHost, pool_port: event.poolPort, attempt: event.attempt, latency_ms: Math.round(event.latencyMs) };
         // After a failover the miner is on another pool than it would have been: worth an info line.
-        if (event.attempt > 0) this.logFor(event.connectionId).info(fields, 'connected to pool after failover');
+        if (event.attempt > 0) this.limited(`failover:${event.poolName}`, event.connectionId, 'info', fields, 'connected to pool after failover');
         else this.debug(event.connectionId, fields, 'connected to pool');
         return;
       }
       case 'upstream.connect_failed':
-        this.logFor(event.connectionId).warn(
+        this.limited(
+          `pool_failed:${event.poolName}:${event.reason}`,
+          event.connectionId,
+          'warn',
           {
             pool: event.poolName,
             pool_host: event.poolHost,
@@ -195,6 +252,11 @@ export class ConnectionLogger {
         ? 'pool told the miner to reconnect to another host: the miner may bypass the proxy from now on'
         : 'pool told the miner to reconnect',
     );
+  }
+
+  /** A per-connection line through the rate limit of its kind; nothing is built when its level is off. */
+  private limited(kind: string, connectionId: number, level: 'info' | 'warn', fields: object, msg: string): void {
+    if (this.logger.isLevelEnabled(level)) this.lines.log(kind, { connectionId, level, fields, msg });
   }
 
   private logFor(connectionId: number): Logger {

@@ -19,6 +19,31 @@ function setup(level: LogLevel = 'info') {
   return { dest, logger, emit: (event: ProxyEvent) => logger.handle(event) };
 }
 
+/** A logger whose rate limits run on a clock the test moves (timers fire when it passes them). */
+function setupWithClock() {
+  const dest = capture();
+  let now = 0;
+  let timers: Array<{ at: number; fn: () => void }> = [];
+  const logger = new ConnectionLogger(createLogger({ level: 'info', format: 'json', destination: dest }), {
+    now: () => now,
+    schedule: (fn, ms) => {
+      const timer = { at: now + ms, fn };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+  });
+  const advance = (ms: number): void => {
+    now += ms;
+    for (const timer of timers.filter((t) => t.at <= now)) {
+      timers = timers.filter((t) => t !== timer);
+      timer.fn();
+    }
+  };
+  return { dest, logger, emit: (event: ProxyEvent) => logger.handle(event), advance };
+}
+
 const opened = (connectionId: number, remoteAddress = '10.0.0.7'): ProxyEvent => ({
   type: 'connection.opened',
   connectionId,
@@ -268,6 +293,73 @@ describe('ConnectionLogger', () => {
     emit({ type: 'bytes', connectionId: 1, t: 1, direction: 'miner_to_pool', bytes: 10 });
     emit({ type: 'stratum.notification', connectionId: 1, t: 1, direction: 'pool_to_miner', method: 'mining.notify', params: [] });
     expect(dest.json()).toEqual([]);
+  });
+
+  describe('in a reconnect storm', () => {
+    const failedAttempt = (id: number): ProxyEvent[] => [
+      opened(id),
+      connectFailed(id, false),
+      { ...(closed(id) as Extract<ProxyEvent, { type: 'connection.closed' }>), side: 'proxy', reason: 'upstream_failed', error: 'ECONNREFUSED' },
+    ];
+
+    it('writes at most 20 lines a second of each kind, then one line saying how many were suppressed', () => {
+      const { dest, emit, advance } = setupWithClock();
+      for (let id = 1; id <= 1000; id++) failedAttempt(id).forEach(emit);
+      const during = dest.json();
+      expect(during.filter((l) => l.msg === 'connection opened')).toHaveLength(20);
+      expect(during.filter((l) => l.msg === 'cannot connect to pool')).toHaveLength(20);
+      expect(during.filter((l) => l.msg === 'connection closed')).toHaveLength(20);
+      expect(during).toHaveLength(60);
+
+      advance(1_000);
+      const suppressed = dest.json().slice(60);
+      expect(suppressed).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ level: 'info', msg: 'connection lines suppressed (rate limit)', kind: 'opened', suppressed: 980, per_second: 20 }),
+          expect.objectContaining({ level: 'warn', kind: 'pool_failed:pool.example:3333:refused', suppressed: 980 }),
+          expect.objectContaining({ level: 'info', kind: 'closed:proxy:upstream_failed', suppressed: 980 }),
+        ]),
+      );
+      expect(suppressed).toHaveLength(3);
+
+      // The next second starts afresh.
+      failedAttempt(1001).forEach(emit);
+      expect(dest.json().slice(63).map((l) => l.msg)).toEqual(['connection opened', 'cannot connect to pool', 'connection closed']);
+    });
+
+    it('limits each pool, reason and closing side on its own', () => {
+      const { dest, emit } = setupWithClock();
+      for (let id = 1; id <= 30; id++) {
+        emit({ ...(connectFailed(id, false) as Extract<ProxyEvent, { type: 'upstream.connect_failed' }>), poolName: 'a.example:3333' });
+        emit({ ...(connectFailed(id, false) as Extract<ProxyEvent, { type: 'upstream.connect_failed' }>), poolName: 'b.example:3333', reason: 'timeout' });
+        emit(closed(id));
+      }
+      const lines = dest.json();
+      expect(lines.filter((l) => l.pool === 'a.example:3333')).toHaveLength(20);
+      expect(lines.filter((l) => l.pool === 'b.example:3333')).toHaveLength(20);
+      expect(lines.filter((l) => l.msg === 'connection closed')).toHaveLength(20);
+    });
+
+    it('builds nothing for a level that is off', () => {
+      const { dest, emit } = setup('error');
+      for (let id = 1; id <= 100; id++) failedAttempt(id).forEach(emit);
+      expect(dest.json()).toEqual([]);
+    });
+  });
+
+  it('writes snake_case keys on every line', () => {
+    const { dest, emit } = setup('debug');
+    emit(opened(1));
+    emit(authorize(1, 'a.1'));
+    emit(connectFailed(1, true));
+    emit(connected(1, 'backup.example:3333', 1));
+    emit({ type: 'parse.error', connectionId: 1, t: 2, direction: 'miner_to_pool', reason: 'invalid_json', bytes: 12 });
+    emit({ type: 'stratum.notification', connectionId: 1, t: 5, direction: 'pool_to_miner', method: 'client.reconnect', params: ['h', 1, 5] });
+    emit({ type: 'connection.rejected', t: 1, remoteAddress: '10.0.0.9', remotePort: 1, reason: 'max_connections' });
+    emit(closed(1));
+    const keys = dest.json().flatMap((l) => Object.keys(l));
+    expect(keys.length).toBeGreaterThan(40);
+    expect(keys.filter((k) => !/^[a-z][a-z0-9_]*$/.test(k))).toEqual([]);
   });
 
   it('releases per-connection state on close, for thousands of connections', () => {
