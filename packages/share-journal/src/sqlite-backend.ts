@@ -11,8 +11,8 @@ export interface SqliteBackendOptions {
   readonly readonly?: boolean;
   /**
    * How long a write waits for another writer's lock (WORKERS > 1 share the file) before it fails
-   * and the writer retries later. better-sqlite3 waits synchronously, on the relay's event loop:
-   * keep it short (default 50 ms; a batch holds the lock for a few ms, see BENCHMARKS.md).
+   * and the writer retries later. better-sqlite3 waits synchronously, on the caller's thread: keep
+   * it short when that is an event loop (default 50 ms); SqliteThreadBackend passes a longer one.
    */
   readonly busyTimeoutMs?: number;
 }
@@ -26,8 +26,9 @@ const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
 /**
  * The embedded journal: one SQLite file in WAL mode (readers never block the writer; several
  * worker processes append to the same file, serialized by SQLite's lock). better-sqlite3 is
- * synchronous: each call runs on the caller's thread, so batches stay small (the writer's 1,000
- * rows take about 2 ms, measured in bench/journal-bench.js).
+ * synchronous: each call runs on the caller's thread (a 1,000-row batch takes a few ms, tens under
+ * load: bench/journal-bench.js). The relay therefore writes through SqliteThreadBackend, which
+ * runs this class on a worker thread; the CLI, a short-lived reader, uses it directly.
  */
 export class SqliteBackend implements JournalBackend {
   readonly dialect = 'sqlite' as const;
