@@ -8,8 +8,10 @@ import { ProxyServiceError } from './errors';
 import type { Readiness } from './http-server';
 import type { MetricsCollector } from './metrics-collector';
 import { startObservability, type Observability, type ObservabilityOptions } from './observability';
+import { SummaryLogger } from './summary-logger';
 import { detailsFromCollector } from './trace/connection-details';
 import { TraceStore } from './trace/trace-store';
+import { readFarmTotals } from './ui/farm-summary';
 import type { ProcessView } from './ui/process-view';
 import { VERSION } from './version';
 
@@ -72,6 +74,8 @@ export class ProxyService {
   private server: ProxyServer | undefined;
   private observability: Observability | undefined;
   private readonly connectionLog: ConnectionLogger;
+  /** The LOG_SUMMARY_INTERVAL_MS line; undefined when it is off or before start(). */
+  private summary: SummaryLogger | undefined;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
   private aborted = false;
   /** The config in force (replaced by reloads) and what its edge options became at run time. */
@@ -238,6 +242,11 @@ export class ProxyService {
       { version, proxy_address: proxy, pools: config.pools.map((p) => `${p.name} (${p.scheme}://${p.host}:${p.port})`) },
       'proxy listening',
     );
+    if (config.logSummaryIntervalMs !== null && config.logSummaryIntervalMs > 0) {
+      const registry = observability.metrics.registry;
+      this.summary = new SummaryLogger({ logger, intervalMs: config.logSummaryIntervalMs, read: (now) => readFarmTotals(registry, now) });
+      this.summary.start();
+    }
 
     this.state = 'running';
     return { proxy, metrics: observability.httpAddress() };
@@ -386,6 +395,9 @@ export class ProxyService {
         'connections closed',
       );
     }
+    // The last interval's line (the drain's shares and rejects), while the registry is still there.
+    this.summary?.stop();
+    await this.summary?.logNow();
     try {
       await this.observability?.close();
     } catch (error) {

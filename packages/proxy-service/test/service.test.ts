@@ -146,7 +146,7 @@ describe('ProxyService', () => {
     expect(fake.server.events.listenerCount).toBe(0);
     const messages = dest.json().map((l) => l.msg);
     expect(messages.indexOf('shutting down: no new connections, draining open ones')).toBeGreaterThan(-1);
-    expect(messages.slice(-2)).toEqual(['connections closed', 'shutdown complete']);
+    expect(messages.slice(-3)).toEqual(['connections closed', 'summary', 'shutdown complete']);
   });
 
   it('closes every connection at once on a second shutdown request and reports it aborted', async () => {
