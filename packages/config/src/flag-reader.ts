@@ -29,6 +29,8 @@ export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
 /** One flag as given: `flag` as written (`--pool-port`, `-h`), `name` its spec key. */
 export interface FlagGiven {
+  /** Index of the flag's word in argv, to keep messages in command-line order. */
+  readonly at: number;
   readonly flag: string;
   readonly name: string;
   /** The text given, true for a bare boolean, false for `--no-<name>`. */
@@ -36,6 +38,7 @@ export interface FlagGiven {
 }
 
 export interface Positional {
+  readonly at: number;
   readonly value: string;
   /** After `--`: the program did not take it for an option even if it looks like one. */
   readonly afterTerminator: boolean;
@@ -47,8 +50,13 @@ export interface FlagsRead {
   readonly positionals: readonly Positional[];
   /** String flags given without a value (each also a problem): they were meant, so not "missing". */
   readonly withoutValue: readonly Omit<FlagGiven, 'value'>[];
-  /** Complete messages: unknown flags (with the closest known one) and missing values. */
-  readonly problems: readonly string[];
+  /** Complete messages, in command-line order: unknown flags (with the closest known one), missing values. */
+  readonly problems: readonly FlagProblem[];
+}
+
+export interface FlagProblem {
+  readonly at: number;
+  readonly message: string;
 }
 
 const BOOL_WORDS: ReadonlySet<string> = new Set(['true', 'false', '1', '0', 'yes', 'no']);
@@ -71,10 +79,10 @@ export function readFlags(argv: readonly string[], specs: FlagSpecs): FlagsRead 
   const flags: FlagGiven[] = [];
   const positionals: Positional[] = [];
   const withoutValue: Omit<FlagGiven, 'value'>[] = [];
-  const problems: string[] = [];
-  const missing = (flag: string, name: string, spec: FlagSpec): void => {
-    withoutValue.push({ flag, name });
-    problems.push(`${flag}: missing value${spec.expected ? `: expected ${spec.expected}` : ''}`);
+  const problems: FlagProblem[] = [];
+  const missing = (at: number, flag: string, name: string, spec: FlagSpec): void => {
+    withoutValue.push({ at, flag, name });
+    problems.push({ at, message: `${flag}: missing value${spec.expected ? `: expected ${spec.expected}` : ''}` });
   };
 
   // parseArgs gives a string flag the next word even when that word is another flag
@@ -95,7 +103,7 @@ export function readFlags(argv: readonly string[], specs: FlagSpecs): FlagsRead 
         continue;
       }
       if (token.kind === 'positional') {
-        if (!consumed.has(at)) positionals.push({ value: token.value, afterTerminator });
+        if (!consumed.has(at)) positionals.push({ at, value: token.value, afterTerminator });
         continue;
       }
       const next = tokens[i + 1];
@@ -105,31 +113,31 @@ export function readFlags(argv: readonly string[], specs: FlagSpecs): FlagsRead 
       if (spec === undefined) {
         const base = token.name.startsWith('no-') ? specs[token.name.slice(3)] : undefined;
         if (base?.negatable && token.rawName.startsWith('--')) {
-          if (token.value !== undefined) problems.push(`${token.rawName}: takes no value (got ${showValue(token.value)})`);
-          else flags.push({ flag: token.rawName, name: token.name.slice(3), value: false });
+          if (token.value !== undefined) problems.push({ at, message: `${token.rawName}: takes no value (got ${showValue(token.value)})` });
+          else flags.push({ at, flag: token.rawName, name: token.name.slice(3), value: false });
           continue;
         }
-        problems.push(unknownFlagProblem(token.rawName, known));
+        problems.push({ at, message: unknownFlagProblem(token.rawName, known) });
         // Its value (if any) belongs to it; do not report it again as a stray argument.
         if (token.value === undefined && nextWord !== undefined) consumed.add(at + 1);
         continue;
       }
       if (spec.type === 'string') {
-        if (token.value === undefined) missing(token.rawName, token.name, spec);
+        if (token.value === undefined) missing(at, token.rawName, token.name, spec);
         else if (!token.inlineValue && token.value.startsWith('--')) {
-          missing(token.rawName, token.name, spec);
+          missing(at, token.rawName, token.name, spec);
           restartAt = at + 1;
-        } else flags.push({ flag: token.rawName, name: token.name, value: token.value });
+        } else flags.push({ at, flag: token.rawName, name: token.name, value: token.value });
         continue;
       }
       if (token.value !== undefined) {
         // `--json=yes`: only a boolean that takes words takes one inline (parseArgs' strict rule).
-        if (spec.boolWords || spec.optionalValue) flags.push({ flag: token.rawName, name: token.name, value: token.value });
-        else problems.push(`${token.rawName}: takes no value (got ${showValue(token.value)})`);
+        if (spec.boolWords || spec.optionalValue) flags.push({ at, flag: token.rawName, name: token.name, value: token.value });
+        else problems.push({ at, message: `${token.rawName}: takes no value (got ${showValue(token.value)})` });
       } else if (nextWord !== undefined && (spec.optionalValue || (spec.boolWords && BOOL_WORDS.has(nextWord.toLowerCase())))) {
         consumed.add(at + 1);
-        flags.push({ flag: token.rawName, name: token.name, value: nextWord });
-      } else flags.push({ flag: token.rawName, name: token.name, value: true });
+        flags.push({ at, flag: token.rawName, name: token.name, value: nextWord });
+      } else flags.push({ at, flag: token.rawName, name: token.name, value: true });
     }
     if (restartAt === undefined) break;
     start = restartAt;
@@ -141,6 +149,15 @@ export function readFlags(argv: readonly string[], specs: FlagSpecs): FlagsRead 
 export type FlagValues<S extends FlagSpecs> = {
   -readonly [K in keyof S]?: S[K]['type'] extends 'boolean' ? boolean | string : S[K]['multiple'] extends true ? string[] : string;
 };
+
+/**
+ * Every problem with the command line as messages, in order: the reader's, then a stray word
+ * (`what` says what the program takes instead) for each positional. For programs without positionals.
+ */
+export function flagProblems(read: FlagsRead, what: string): string[] {
+  const stray = read.positionals.map((p) => ({ at: p.at, message: `unexpected argument ${showValue(p.value)}: ${what}` }));
+  return [...read.problems, ...stray].sort((a, b) => a.at - b.at).map((p) => p.message);
+}
 
 /**
  * The flags as one record, the shape parseArgs' `values` has: the last value of each flag wins,

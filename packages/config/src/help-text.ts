@@ -9,11 +9,18 @@ function showDefault(option: OptionMeta): string {
   return `default ${String(value)}`;
 }
 
+/** A subcommand the program has beside running: how it is called and one line on what it does. */
+export interface CommandHelp {
+  readonly usage: string;
+  readonly description: string;
+}
+
 /**
  * `--help` text, derived from the option table and the schema: each option's flag, environment
  * variable, default (or "required") and description, so it cannot drift from what is accepted.
+ * `commands` are listed first when the program has any (stratum-proxy's come from its cli/).
  */
-export function helpText(programName = 'stratum-proxy'): string {
+export function helpText(programName = 'stratum-proxy', commands: readonly CommandHelp[] = []): string {
   const rows = OPTIONS.map((o) => ({
     left: `${o.flag} ${o.valueName}`,
     env: o.env,
@@ -30,10 +37,18 @@ export function helpText(programName = 'stratum-proxy'): string {
   const leftWidth = Math.max(...rows.map((r) => r.left.length));
   const envWidth = Math.max(...rows.map((r) => r.env.length));
   const lines = [
-    `Usage: ${programName} [options]`,
+    `Usage: ${programName} ${commands.length > 0 ? '[command] ' : ''}[options]`,
     '',
     'Transparent Stratum V1 relay proxy for Bitcoin miners, with Prometheus metrics.',
     '',
+  ];
+  if (commands.length > 0) {
+    const width = Math.max(...commands.map((c) => c.usage.length));
+    lines.push('Commands:');
+    for (const c of commands) lines.push(`  ${c.usage.padEnd(width)}  ${c.description}`);
+    lines.push('');
+  }
+  lines.push(
     'Every option can be set by command-line flag (--name value or --name=value), by environment',
     'variable, or by key in a config file (JSON, YAML or TOML). Precedence, highest first: flags,',
     'environment, config file, defaults. Booleans: true/false/1/0/yes/no (a bare flag means true,',
@@ -43,13 +58,15 @@ export function helpText(programName = 'stratum-proxy'): string {
     'a unit: 500ms, 30s, 10m, 1h. Relative paths are relative to the working directory.',
     '',
     'Options:',
-  ];
+  );
   for (const row of rows) {
     lines.push(`  ${row.left.padEnd(leftWidth)}  ${row.env.padEnd(envWidth)}  ${row.right}`.trimEnd());
     lines.push(`      ${row.description}`);
   }
   lines.push(`  ${'-h, --help'.padEnd(leftWidth)}  ${''.padEnd(envWidth)}`.trimEnd());
   lines.push('      Print this help and exit.');
+  lines.push(`  ${'-V, --version'.padEnd(leftWidth)}  ${''.padEnd(envWidth)}`.trimEnd());
+  lines.push('      Print the version (and the commit when known) and exit.');
   lines.push(
     '',
     'On SIGINT/SIGTERM the proxy stops accepting, lets open connections finish for up to',

@@ -8,7 +8,7 @@ import { POOL_REQUIRED, resolveConfig } from './resolved-config';
 import { describeReadError } from './readable-file';
 import { CONFIG_FILE_EXPECTED, parseConfigFileText, topLevelProblem } from './config-file-format';
 import { closest } from './suggest';
-import { readFlags, type FlagSpec, type FlagSpecs } from './flag-reader';
+import { readFlags, type FlagProblem, type FlagSpec, type FlagSpecs } from './flag-reader';
 import { ConfigError } from './errors';
 import { listenerClashes, type Listener } from './listener-clash';
 
@@ -22,6 +22,17 @@ export interface LoadConfigInput {
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
 const FLAGS: ReadonlyMap<string, OptionMeta> = new Map(OPTIONS.map((o) => [o.flag, o]));
 const KEYS: readonly string[] = OPTIONS.map((o) => o.key);
+
+const VERSION_FLAGS: ReadonlySet<string> = new Set(['--version', '-V']);
+
+/** True when the command line asks for `--version` / `-V` (the program prints its version and exits 0). */
+export function wantsVersion(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (VERSION_FLAGS.has(arg)) return true;
+  }
+  return false;
+}
 
 /** True when the command line asks for `--help` / `-h` (the program prints helpText() and exits 0). */
 export function wantsHelp(argv: readonly string[]): boolean {
@@ -177,25 +188,27 @@ const FLAG_SPECS: FlagSpecs = Object.fromEntries([
   }),
   [CONFIG_FILE_FLAG.slice(2), { type: 'string', expected: CONFIG_FILE_EXPECTED }],
   ['help', { type: 'boolean', short: 'h' }],
+  ['version', { type: 'boolean', short: 'V' }],
 ]);
 
 function readArgv(argv: readonly string[], problems: string[]): { source: Source; configFile: string | undefined } {
   const source = emptySource();
   let configFile: string | undefined;
   const read = readFlags(argv, FLAG_SPECS);
-  problems.push(...read.problems);
+  // Every problem in command-line order: the reader's (unknown flags, missing values) and the values'.
+  const found: FlagProblem[] = [...read.problems];
   for (const { flag, name } of read.withoutValue) {
     const meta = FLAGS.get(`--${name}`);
     if (meta) source.given.set(meta.key, flag);
   }
-  for (const { value, afterTerminator } of read.positionals) {
+  for (const { at, value, afterTerminator } of read.positionals) {
     // A stray word may be a pool URL split off by a space: never show its password.
-    problems.push(`unexpected argument ${showValue(redactPoolUrl(value))}: this program takes only --options${afterTerminator ? '' : ' (see --help)'}`);
+    found.push({ at, message: `unexpected argument ${showValue(redactPoolUrl(value))}: this program takes only --options${afterTerminator ? '' : ' (see --help)'}` });
   }
-  for (const { flag, name, value } of read.flags) {
-    if (name === 'help') continue;
+  for (const { at, flag, name, value } of read.flags) {
+    if (name === 'help' || name === 'version') continue;
     if (`--${name}` === CONFIG_FILE_FLAG) {
-      if (value === '') problems.push(`${CONFIG_FILE_FLAG}: "" is not valid: expected ${CONFIG_FILE_EXPECTED}`);
+      if (value === '') found.push({ at, message: `${CONFIG_FILE_FLAG}: "" is not valid: expected ${CONFIG_FILE_EXPECTED}` });
       else configFile = String(value);
       continue;
     }
@@ -207,8 +220,9 @@ function readArgv(argv: readonly string[], problems: string[]): { source: Source
     }
     const parsed = parseOptionText(meta.key, value === true ? 'true' : value, flag);
     if (parsed.ok) source.values.set(meta.key, parsed.value);
-    else problems.push(...parsed.problems);
+    else found.push(...parsed.problems.map((message) => ({ at, message })));
   }
+  problems.push(...found.sort((a, b) => a.at - b.at).map((p) => p.message));
   return { source, configFile };
 }
 

@@ -46,9 +46,22 @@ describe('helpText', () => {
     for (const key of RESTART_ONLY_KEYS) expect(sighup).toContain(OPTIONS.find((o) => o.key === key)?.flag);
   });
 
-  it('documents --config, CONFIG_FILE and --help', () => {
+  it('documents --config, CONFIG_FILE, --help and --version', () => {
     expect(text).toMatch(/^ {2}--config <file> +CONFIG_FILE$/m);
     expect(text).toMatch(/^ {2}-h, --help$/m);
+    expect(text).toMatch(/^ {2}-V, --version$/m);
+  });
+
+  it('lists the commands it is given, and says durations and the three file formats are accepted', () => {
+    expect(text).not.toContain('Commands:');
+    const withCommands = helpText('stratum-proxy', [
+      { usage: 'status [--url URL]', description: 'ask a running instance' },
+      { usage: 'init', description: 'write an example config' },
+    ]);
+    expect(withCommands).toMatch(/^Usage: stratum-proxy \[command\] \[options\]$/m);
+    expect(withCommands).toMatch(/^Commands:\n {2}status \[--url URL\] {2}ask a running instance\n {2}init {16}write an example config\n/m);
+    expect(text).toContain('(JSON, YAML or TOML)');
+    expect(text).toContain('500ms, 30s, 10m, 1h');
   });
 });
 

@@ -1,4 +1,4 @@
-import { flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
+import { flagProblems, flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
 import { MinerSimError, UsageError } from './errors';
 import { parseFaultSpec, FAULT_MODES, type FaultSpec } from './fault-plan';
 import type { MinerFarmOptions } from './miner-farm';
@@ -102,7 +102,7 @@ const FLAGS = {
 /** Parse argv (without node and script). Throws UsageError (SRL_ERR_BAD_FLAG) with a clear message. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   const read = readFlags(argv, FLAGS);
-  const problems = [...read.problems, ...read.positionals.map((p) => `unexpected argument ${JSON.stringify(p.value)}: miner-sim takes only --options`)];
+  const problems = flagProblems(read, 'miner-sim takes only --options');
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   const values = flagValues(read, FLAGS);
   if (values.help === true) return { kind: 'help' };

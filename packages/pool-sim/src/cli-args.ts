@@ -1,4 +1,4 @@
-import { flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
+import { flagProblems, flagValues, readFlags, type FlagSpecs } from '@stratum-relay/config';
 import { CliUsageError } from './errors';
 import { LOG_LEVELS, type LogLevel, type PoolSimOptions, type ProfileName } from './options';
 import { PROFILES } from './profiles';
@@ -100,7 +100,7 @@ const FLAGS = {
 /** Parse the command line (without node and script). Throws CliUsageError on any bad flag. */
 export function parseCli(argv: readonly string[]): CliCommand {
   const read = readFlags(argv, FLAGS);
-  const problems = [...read.problems, ...read.positionals.map((p) => `unexpected argument ${JSON.stringify(p.value)}: pool-sim takes only --options`)];
+  const problems = flagProblems(read, 'pool-sim takes only --options');
   if (problems.length > 0) throw new CliUsageError(problems.join('\n'));
   const v = flagValues(read, FLAGS);
   if (v.help === true) return { kind: 'help' };

@@ -10,9 +10,11 @@
  *   driven over IPC (cluster/worker-runtime.ts).
  */
 import cluster from 'node:cluster';
-import { ConfigError, helpText, loadConfig, wantsHelp, type Config } from '@stratum-relay/config';
+import { ConfigError, helpText, loadConfig, wantsHelp, wantsVersion, type Config } from '@stratum-relay/config';
 import { createLogger, type Logger } from '@stratum-relay/logger';
 import { configErrorText, EXIT_CODES, shutdownExitCode, signalExitCode, startErrorLine } from './cli';
+import { PROXY_COMMANDS } from './cli/commands';
+import { proxyVersionLine } from './cli/run-command';
 import { connectionIdBase } from './cluster/connection-id-base';
 import { ClusterPrimary } from './cluster/primary';
 import { resolveWorkerCount } from './cluster/worker-count';
@@ -20,9 +22,15 @@ import { WorkerRuntime, type PrimaryChannel } from './cluster/worker-runtime';
 import { ProxyService, type ShutdownResult } from './service';
 import { VERSION } from './version';
 
-const argv = process.argv.slice(2);
+// `stratum-proxy run --pools …` is the same as `stratum-proxy --pools …` (the bin shim sent the
+// other subcommands elsewhere).
+const argv = process.argv[2] === 'run' ? process.argv.slice(3) : process.argv.slice(2);
 if (wantsHelp(argv)) {
-  process.stdout.write(helpText());
+  process.stdout.write(helpText('stratum-proxy', PROXY_COMMANDS));
+  process.exit(EXIT_CODES.OK);
+}
+if (wantsVersion(argv)) {
+  process.stdout.write(proxyVersionLine());
   process.exit(EXIT_CODES.OK);
 }
 
