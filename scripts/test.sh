@@ -20,6 +20,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || missing+=(build-essential)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# systemd-analyze checks packaging/stratum-relay.service (verify works on a file, no systemd as PID 1).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # ... and Node's own headers (node-gyp would download them from nodejs.org, which CI cannot reach):
 # NodeSource's nodejs package (this image's Node 20) and the nodejs.org builds ship them under
 # Node's prefix (include/node); Debian's own nodejs keeps them in libnode-dev.
