@@ -102,7 +102,14 @@ export class SqliteThreadBackend implements JournalBackend {
     return new Promise<unknown>((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject, ...(onRows !== undefined ? { onRows } : {}) });
-      worker.postMessage({ ...request, id }, transfer);
+      try {
+        worker.postMessage({ ...request, id }, transfer);
+      } catch (error) {
+        // Not cloneable: nothing was sent, so nothing will answer; the thread must not stay referenced.
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 
