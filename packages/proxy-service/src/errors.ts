@@ -4,7 +4,9 @@ export type ProxyServiceErrorCode =
   /** Any other failure to start (cannot listen, observability failed). */
   | 'SRL_ERR_START'
   /** start() called twice, or after shutdown. */
-  | 'SRL_ERR_SERVICE_STATE';
+  | 'SRL_ERR_SERVICE_STATE'
+  /** An OTEL_* variable asks for tracing the relay cannot do (a sampler, protocol or exporter it lacks). */
+  | 'SRL_ERR_TRACING_CONFIG';
 
 /**
  * Base error of the service. Messages are written for the operator (main prints them as they

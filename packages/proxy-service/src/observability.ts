@@ -6,6 +6,9 @@ import { startHttpServer } from './http-server';
 import type { MetricsHttpServer, Readiness } from './http-server';
 import { MetricsCollector } from './metrics-collector';
 import { openServiceJournal } from './service-journal';
+import { combineSinks } from './tracing/combine-sinks';
+import { openTracing } from './tracing/open-tracing';
+import type { TracingSettings } from './tracing/tracing-settings';
 import { buildStatus } from './status';
 import { detailsFromCollector } from './trace/connection-details';
 import { TraceStore } from './trace/trace-store';
@@ -69,6 +72,11 @@ export interface ObservabilityOptions {
    * asks the worker for its registry, status and readiness over IPC.
    */
   http?: boolean;
+  /**
+   * OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT, tracing-settings.ts); null or absent =
+   * off, and the SDK is never loaded.
+   */
+  tracing?: TracingSettings | null;
 }
 
 /**
@@ -86,8 +94,10 @@ export async function startObservability(options: ObservabilityOptions): Promise
   const upstreams = server.upstreams;
   // SHARE_JOURNAL: opened before the collector exists, so the first submit already has its sink.
   const journal = openServiceJournal(config, registry, logger);
+  // Tracing's submit spans come from the same sink as the journal's rows: where a fate is counted.
+  const tracing = await openTracing(options.tracing ?? null, { version: options.version, logger });
   const collector = new MetricsCollector({
-    journal,
+    journal: combineSinks(journal, tracing?.spans.shares),
     metrics,
     pools: () => upstreams.states(),
     maxClientIds: config.maxClientIds,
@@ -101,6 +111,8 @@ export async function startObservability(options: ObservabilityOptions): Promise
   // Before the collector: on connection.closed the store reads the collector's state once more.
   traceStore.attach(server.events);
   collector.attach(server.events);
+  // After the collector: a close reaches the spans once the collector settled its submits.
+  tracing?.spans.attach(server.events);
   const processView = new ProcessView(collector, traceStore, registry);
 
   let closing = false;
@@ -155,6 +167,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
       traceStore.detach();
       collector.detach();
       await journal?.close(0);
+      await tracing?.close();
       throw err;
     }
     logger.info({ metrics_address: http.address(), metrics_token: options.metricsToken?.() != null }, 'metrics HTTP server listening');
@@ -185,6 +198,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
       // Every connection has closed by now (the service drained them first): their shares are
       // queued, and are written before the process exits.
       await journal?.close(JOURNAL_CLOSE_DEADLINE_MS);
+      await tracing?.close();
     },
   };
 }

@@ -11,6 +11,7 @@ import { startObservability, type Observability, type ObservabilityOptions } fro
 import { SummaryLogger } from './summary-logger';
 import { detailsFromCollector } from './trace/connection-details';
 import { TraceStore } from './trace/trace-store';
+import { readTracingSettings, type TracingSettings } from './tracing/tracing-settings';
 import { readFarmTotals } from './ui/farm-summary';
 import type { ProcessView } from './ui/process-view';
 import { VERSION } from './version';
@@ -35,6 +36,12 @@ export interface ProxyServiceOptions {
    * handed to another worker (an upgrade). Default: ids from 1.
    */
   readonly connectionIdBase?: number;
+  /**
+   * OpenTelemetry tracing; default: as the standard OTEL_* variables of this process say (off
+   * without OTEL_EXPORTER_OTLP_ENDPOINT). Each process traces its own connections, so every
+   * worker of several exports its own spans.
+   */
+  readonly tracing?: TracingSettings | null;
 }
 
 /** The outcome of a SIGHUP reload. */
@@ -133,7 +140,8 @@ export class ProxyService {
   /**
    * Start observability (collector subscribed, HTTP up), then listen for miners. On failure
    * nothing is left open.
-   * @throws ProxyServiceError SRL_ERR_ADDRESS_IN_USE (message names the option to change) or SRL_ERR_START.
+   * @throws ProxyServiceError SRL_ERR_ADDRESS_IN_USE (message names the option to change),
+   * SRL_ERR_TRACING_CONFIG (an OTEL_* variable the relay cannot honour) or SRL_ERR_START.
    */
   async start(): Promise<ServiceAddresses> {
     if (this.state !== 'new') throw new ProxyServiceError('SRL_ERR_SERVICE_STATE', `cannot start a service that is ${this.state}`);
@@ -141,10 +149,15 @@ export class ProxyService {
     const { config, logger } = this.options;
     const version = this.options.version ?? VERSION;
     let edges: EdgeSettings;
+    let tracing: TracingSettings | null;
     try {
       edges = buildEdgeSettings(config);
+      // The OTEL_* variables are the OpenTelemetry SDK's own (it reads the export settings
+      // itself); read here only to decide whether to load it and to refuse what it would ignore.
+      tracing = this.options.tracing !== undefined ? this.options.tracing : readTracingSettings(process.env);
     } catch (error) {
       this.state = 'stopped';
+      if (error instanceof ProxyServiceError) throw error;
       throw new ProxyServiceError('SRL_ERR_START', error instanceof Error ? error.message : String(error), { cause: error });
     }
     this.edges = edges;
@@ -204,6 +217,7 @@ export class ProxyService {
         server,
         logger,
         version,
+        tracing,
         http: this.options.http ?? true,
         metricsToken: () => this.edges?.metricsToken ?? null,
         traceStore,
