@@ -11,6 +11,8 @@ export { startAlertmanager } from './alertmanager-process';
 export type { AlertmanagerOptions, AlertmanagerProcess, PostableAlert } from './alertmanager-process';
 export { startAlertWebhook } from './alert-webhook';
 export type { AlertWebhook, WebhookAlert, WebhookNotification } from './alert-webhook';
+export { startOtlpReceiver, decodeOtlpJsonTraces } from './otlp-receiver';
+export type { OtlpReceiver, OtlpValue, ReceivedSpan } from './otlp-receiver';
 export { spawnNode, spawnTracked } from './tracked-process';
 export type { ExitStatus, SpawnNodeOptions, SpawnTrackedOptions, TrackedProcess } from './tracked-process';
 export { scrapeMetrics } from './scrape-metrics';
