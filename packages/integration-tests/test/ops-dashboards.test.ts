@@ -37,6 +37,7 @@ describe('PromQL series-name extraction used by these checks', () => {
   it('reads the selector out of a Grafana label_values() variable query', () => {
     expect(promqlOfVariableQuery('label_values(stratum_submits_total, client_id)')).toBe('stratum_submits_total');
     expect(promqlOfVariableQuery('label_values(client_id)')).toBeNull();
+    expect(promqlOfVariableQuery('label_values(stratum_submits_total{client_id!="unknown"}, client_id)')).toBe('stratum_submits_total{client_id!="unknown"}');
   });
 });
 
@@ -85,12 +86,15 @@ describe('grafana/dashboards', () => {
     expect(problems).toEqual([]);
   });
 
-  it('lets the worker dashboard pick workers from label_values(stratum_submits_total, client_id)', () => {
+  it('lets the worker dashboard pick workers from label_values(stratum_submits_total, client_id), without the pre-authorize "unknown"', () => {
     const worker = dashboards.find((d) => d.file === 'stratum-worker.json');
     const vars = worker && isObject(worker.json['templating']) && Array.isArray(worker.json['templating']['list']) ? worker.json['templating']['list'].filter(isObject) : [];
     const clientId = vars.find((v) => v['name'] === 'client_id');
     const query = clientId && isObject(clientId['query']) ? clientId['query']['query'] : clientId?.['query'];
-    expect(query).toBe('label_values(stratum_submits_total, client_id)');
+    // client_id="unknown" holds what connections send before mining.authorize names a worker (it
+    // keeps the byte totals true); it is no worker to pick. "other" (past MAX_CLIENT_IDS) stays.
+    expect(query).toBe('label_values(stratum_submits_total{client_id!="unknown"}, client_id)');
+    expect(clientId?.['definition']).toBe(query);
     const perWorker = exprs.filter((e) => e.dashboard === 'stratum-worker.json' && e.where.startsWith('panel') && e.expr.includes('$client_id'));
     expect(perWorker.length).toBeGreaterThan(5);
   });

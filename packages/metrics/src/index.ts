@@ -23,6 +23,7 @@ export {
   NO_POOL_LABEL,
   RESPONSE_METHOD_LABEL,
   OTHER_METHOD_LABEL,
+  METHODS_BY_DIRECTION,
 } from './label-values';
 export type { DirectionLabel, ShareRejectReason, ShareAuditVerdict } from './label-values';
 export { LATENCY_BUCKETS_SECONDS, CONNECTION_DURATION_BUCKETS_SECONDS, SHARE_DIFFICULTY_BUCKETS } from './buckets';

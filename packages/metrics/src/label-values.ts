@@ -38,6 +38,26 @@ export const CONFIG_RELOAD_RESULTS = ['success', 'failure'] as const;
 /** `pool_host` of connection-level series while a connection has no pool (connecting, or every pool failed). */
 export const NO_POOL_LABEL = 'none';
 
+/**
+ * The Stratum methods each direction carries: what stratum_messages_total presets at 0 (with
+ * `response` and `other` both ways). A miner never sends mining.notify and a pool never sends
+ * mining.submit; presetting those pairs only made 30 series look possible where 17 are. A known
+ * method seen the wrong way anyway (a peer that breaks the protocol) gets its series when it
+ * happens. client.get_version is the pool asking the miner; the answer is a `response`.
+ */
+export const METHODS_BY_DIRECTION = {
+  miner_to_pool: ['mining.subscribe', 'mining.authorize', 'mining.configure', 'mining.extranonce.subscribe', 'mining.suggest_difficulty', 'mining.submit'],
+  pool_to_miner: [
+    'mining.notify',
+    'mining.set_difficulty',
+    'mining.set_extranonce',
+    'mining.set_version_mask',
+    'client.reconnect',
+    'client.show_message',
+    'client.get_version',
+  ],
+} as const satisfies Record<DirectionLabel, readonly string[]>;
+
 /** `method` label of stratum_messages_total for a JSON-RPC response (it has no method of its own). */
 export const RESPONSE_METHOD_LABEL = 'response';
 /** `method` label for anything that is not a known Stratum method. */

@@ -82,6 +82,8 @@ export interface StratumMetrics {
   readonly bestShareDifficulty: Gauge<ClientLabels>;
   /** The configured connection limit (alerts compare stratum_active_connections with it). */
   readonly maxConnections: Gauge;
+  /** 1 once a worker name found MAX_CLIENT_IDS taken and was counted under client_id="other". */
+  readonly clientIdsCapped: Gauge;
   readonly poolPriority: Gauge<'pool_host'>;
   readonly poolMiners: Gauge<'pool_host'>;
   readonly poolFailoversTotal: Counter<'pool_host'>;
@@ -457,6 +459,13 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
       help: 'Highest real difficulty of any share this worker submitted since the proxy started (share audit).',
       labelNames: clientLabels,
       // The best share of the relay is the best of its workers.
+      aggregator: 'max',
+      registers,
+    }),
+    clientIdsCapped: new Gauge({
+      name: 'stratum_client_ids_capped',
+      help: 'MAX_CLIENT_IDS reached: 1 once a worker name found every client_id label taken and was counted under client_id="other" (per process; raise MAX_CLIENT_IDS, see docs/METRICS.md).',
+      // Any process capped means some workers are lumped together.
       aggregator: 'max',
       registers,
     }),

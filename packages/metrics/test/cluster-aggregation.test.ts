@@ -40,6 +40,7 @@ const GAUGE_AGGREGATORS: Record<string, string> = {
   stratum_max_connections: 'sum',
   stratum_best_share_difficulty: 'max',
   stratum_current_difficulty: 'max',
+  stratum_client_ids_capped: 'max',
   stratum_pool_up: 'max',
   stratum_pool_priority: 'first',
 };

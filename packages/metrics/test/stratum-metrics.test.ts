@@ -37,6 +37,7 @@ const EXPECTED: Record<string, [string, string[]]> = {
   stratum_pending_requests: ['gauge', []],
   stratum_best_share_difficulty: ['gauge', ['client_id', 'pool_host']],
   stratum_max_connections: ['gauge', []],
+  stratum_client_ids_capped: ['gauge', []],
   stratum_connection_duration_seconds: ['histogram', ['pool_host']],
   stratum_connect_latency_seconds: ['histogram', ['pool_host']],
   stratum_pool_probe_seconds: ['histogram', ['pool_host']],

@@ -13,8 +13,13 @@ export const MAX_CLIENT_ID_LENGTH = 128;
  */
 export class ClientIdCap {
   private readonly admitted = new Set<string>();
+  private full = false;
 
-  constructor(private readonly max: number | null) {}
+  /** `onFull` runs once, when the first name finds every label taken (a warning and a gauge). */
+  constructor(
+    private readonly max: number | null,
+    private readonly onFull: (max: number) => void = () => undefined,
+  ) {}
 
   /** Label value for a worker name from mining.authorize params[0]. */
   resolve(worker: unknown): string {
@@ -26,7 +31,16 @@ export class ClientIdCap {
       this.admitted.add(name);
       return name;
     }
+    if (!this.full) {
+      this.full = true;
+      this.onFull(this.max);
+    }
     return OTHER_CLIENT_ID;
+  }
+
+  /** True once a name was put under `other` because the cap was full. */
+  get capped(): boolean {
+    return this.full;
   }
 
   /** Distinct names admitted so far. */

@@ -1,4 +1,4 @@
-import type { CounterCell, ShareRejectReason, StratumMetrics } from '@stratum-relay/metrics';
+import { SHARE_REJECT_REASONS, type CounterCell, type ShareRejectReason, type StratumMetrics } from '@stratum-relay/metrics';
 import type { StratumJob } from '@stratum-relay/work';
 import { PendingRequests } from './pending-requests';
 import type { PendingId } from './pending-requests';
@@ -52,16 +52,15 @@ export class WorkerSeries {
     this.submitsLost = cells.submitsLost.cell(labels);
     this.currentDifficulty = metrics.currentDifficulty.labels(labels);
     this.bestShare = metrics.bestShareDifficulty.labels(labels);
+    // Rejects the same way as accepted shares: every reason at 0 from the start, so the first
+    // reject is an increase a rate() sees (a series born at 1 hides it) and a reject-ratio panel
+    // shows 0, not "no data", for a worker that never had one.
+    for (const reason of SHARE_REJECT_REASONS) this.rejected.set(reason, cells.rejectedShares.cell({ ...labels, reason }));
   }
 
-  /** Reject counter per reason, created on the first reject of that reason (6 series max). */
+  /** Reject counter per reason (preset with the worker's series: SHARE_REJECT_REASONS is closed). */
   rejectedFor(reason: ShareRejectReason): CounterCell {
-    let cell = this.rejected.get(reason);
-    if (cell === undefined) {
-      cell = this.metrics.cells.rejectedShares.cell({ ...this.labels, reason });
-      this.rejected.set(reason, cell);
-    }
-    return cell;
+    return this.rejected.get(reason) as CounterCell;
   }
 
   /** Block candidates: the series appears with the first one (a block is rare; no series at 0). */

@@ -15,13 +15,14 @@ import type {
   UpstreamConnectedEvent,
   UpstreamConnectFailedEvent,
 } from '@stratum-relay/shared-types';
-import { STRATUM_METHODS } from '@stratum-relay/shared-types';
+import { STRATUM_METHODS, isKnownMethod } from '@stratum-relay/shared-types';
 import type { CounterCell, HistogramCell, PoolGaugeState, StratumMetrics } from '@stratum-relay/metrics';
 import {
   CLOSE_REASONS,
   CLOSE_SIDES,
   CONNECTION_REJECT_REASONS,
   DIRECTIONS,
+  METHODS_BY_DIRECTION,
   NO_POOL_LABEL,
   OTHER_METHOD_LABEL,
   RESPONSE_METHOD_LABEL,
@@ -45,6 +46,8 @@ export interface MetricsCollectorOptions {
   pools?: () => readonly PoolGaugeState[];
   /** Distinct worker names with their own `client_id`; null = no cap, 0 = all `other`. */
   maxClientIds: number | null;
+  /** Called once when a worker name first finds the cap full (the service logs a warning). */
+  onClientIdCapReached?: (maxClientIds: number) => void;
   /**
    * A submit unanswered this long counts in stratum_submit_timeouts_total; it stays matchable for
    * `lateAnswerWindow` times as long, so a late answer still counts as the pool said.
@@ -173,7 +176,11 @@ export class MetricsCollector {
   constructor(options: MetricsCollectorOptions) {
     const m = options.metrics;
     this.metrics = m;
-    this.cap = new ClientIdCap(options.maxClientIds);
+    const onCapReached = options.onClientIdCapReached;
+    this.cap = new ClientIdCap(options.maxClientIds, (max) => {
+      m.clientIdsCapped.set(1);
+      onCapReached?.(max);
+    });
     this.submitTimeoutMs = options.submitTimeoutMs;
     this.lateAnswerWindow = Math.max(1, options.lateAnswerWindow ?? DEFAULT_LATE_ANSWER_WINDOW);
     this.audit = auditPlan(options.shareAudit);
@@ -188,7 +195,9 @@ export class MetricsCollector {
 
     const perDirection = <T>(make: (d: Direction) => T): Record<Direction, T> =>
       ({ miner_to_pool: make('miner_to_pool'), pool_to_miner: make('pool_to_miner') }) as Record<Direction, T>;
-    this.messageCells = perDirection((d) => new Map(STRATUM_METHODS.map((method) => [method, m.messagesCell(d, method)] as const)));
+    // Only the pairs that can occur are preset (METHODS_BY_DIRECTION); messageCell adds a known
+    // method seen the wrong way when it happens.
+    this.messageCells = perDirection((d) => new Map(METHODS_BY_DIRECTION[d].map((method) => [method, m.messagesCell(d, method)] as const)));
     this.messageOther = perDirection((d) => m.messagesCell(d, OTHER_METHOD_LABEL));
     this.messageResponse = perDirection((d) => m.messagesCell(d, RESPONSE_METHOD_LABEL));
     this.parseErrors = perDirection((d) => m.parseErrorsTotal.labels({ direction: d }));
@@ -590,7 +599,15 @@ export class MetricsCollector {
   }
 
   private messageCell(direction: Direction, method: string): CounterCell {
-    return this.messageCells[direction].get(method) ?? this.messageOther[direction];
+    const cells = this.messageCells[direction];
+    const cell = cells.get(method);
+    if (cell !== undefined) return cell;
+    if (!isKnownMethod(method)) return this.messageOther[direction];
+    // A known method the wrong way (a miner sending mining.notify): counted as what it is, its
+    // series appearing with it. At most 13 such cells per direction, so the cardinality stays fixed.
+    const made = this.metrics.messagesCell(direction, method);
+    cells.set(method, made);
+    return made;
   }
 
   private onOpened(e: ConnectionOpenedEvent): void {

@@ -101,6 +101,11 @@ export async function startObservability(options: ObservabilityOptions): Promise
     metrics,
     pools: () => upstreams.states(),
     maxClientIds: config.maxClientIds,
+    onClientIdCapReached: (max) =>
+      logger.warn(
+        { max_client_ids: max },
+        'MAX_CLIENT_IDS reached: later worker names are counted under client_id="other" (stratum_client_ids_capped is 1); raise MAX_CLIENT_IDS to see them apart',
+      ),
     submitTimeoutMs: config.submitTimeoutMs,
     shareAudit: config.shareAudit,
     ...(options.maxPendingPerConnection !== undefined ? { maxPendingPerConnection: options.maxPendingPerConnection } : {}),

@@ -4,7 +4,7 @@ import type { UpstreamPool } from '@stratum-relay/proxy-core';
 import type { PoolSpec } from '@stratum-relay/shared-types';
 import { collectorFixture } from './helpers/metrics-collector-fixture';
 import { POOL } from './helpers/metrics-events';
-import { sampleValue, seriesOf, sumSamples } from './helpers/metrics-exposition';
+import { countedSeriesOf, sampleValue, seriesOf, sumSamples } from './helpers/metrics-exposition';
 
 const W = { client_id: 'rig1', pool_host: POOL };
 const U = { client_id: 'unknown', pool_host: POOL };
@@ -187,7 +187,7 @@ describe('MetricsCollector share accounting', () => {
       script.answer(1, 100 + i, result, error);
     });
     const exp = await scrape();
-    expect(seriesOf(exp, 'stratum_rejected_shares_total')).toEqual({
+    expect(countedSeriesOf(exp, 'stratum_rejected_shares_total')).toEqual({
       [`client_id=rig1,pool_host=${POOL},reason=stale`]: 2,
       [`client_id=rig1,pool_host=${POOL},reason=duplicate`]: 2,
       [`client_id=rig1,pool_host=${POOL},reason=low_difficulty`]: 3,
@@ -400,7 +400,7 @@ describe('MetricsCollector late answers and lost submits', () => {
     collector.sweep();
     script.answer(1, 2, null, [23, 'Low difficulty share', null]);
     const exp = await scrape();
-    expect(seriesOf(exp, 'stratum_rejected_shares_total')).toEqual({ [`client_id=rig1,pool_host=${POOL},reason=low_difficulty`]: 1 });
+    expect(countedSeriesOf(exp, 'stratum_rejected_shares_total')).toEqual({ [`client_id=rig1,pool_host=${POOL},reason=low_difficulty`]: 1 });
     expect(sampleValue(exp, 'stratum_late_answers_total', W)).toBe(1);
     expect(sampleValue(exp, 'stratum_submit_timeouts_total', W)).toBe(1);
     expect(sampleValue(exp, 'stratum_unmatched_responses_total', { direction: 'pool_to_miner' })).toBe(0);
@@ -616,7 +616,7 @@ describe('MetricsCollector with several pools', () => {
     expect(sampleValue(exp, 'stratum_accepted_difficulty_total', { client_id: 'rig1', pool_host: 'backup' })).toBe(32);
     expect(sampleValue(exp, 'stratum_current_difficulty', { client_id: 'rig1', pool_host: 'primary' })).toBe(8);
     expect(sampleValue(exp, 'stratum_current_difficulty', { client_id: 'rig1', pool_host: 'backup' })).toBe(32);
-    expect(seriesOf(exp, 'stratum_rejected_shares_total')).toEqual({ 'client_id=rig1,pool_host=backup,reason=stale': 1 });
+    expect(countedSeriesOf(exp, 'stratum_rejected_shares_total')).toEqual({ 'client_id=rig1,pool_host=backup,reason=stale': 1 });
     expect(collector.connectionStatuses().map((c) => [c.worker, c.pool])).toEqual([
       ['rig1', 'primary'],
       ['rig1', 'backup'],

@@ -9,7 +9,7 @@ import { evaluateShare, parseNotifyParams } from '@stratum-relay/work';
 import { startObservability } from '../src/observability';
 import type { Observability } from '../src/observability';
 import { mainnetBlockJobs } from './helpers/metrics-block-job';
-import { parseExposition, sampleValue, seriesOf, sumSamples } from './helpers/metrics-exposition';
+import { countedSeriesOf, parseExposition, sampleValue, seriesOf, sumSamples } from './helpers/metrics-exposition';
 import type { Exposition } from './helpers/metrics-exposition';
 import { silentLogger, testConfig } from './helpers/metrics-observability-fixture';
 import { ScriptedMiner, ScriptedPool, eventually } from './helpers/metrics-scripted-peers';
@@ -212,7 +212,7 @@ describe('metrics of a scripted session through a real ProxyServer', () => {
       const key = `client_id=rig1,pool_host=${poolName},reason=${s.expect}`;
       rejects[key] = (rejects[key] ?? 0) + 1;
     }
-    expect(seriesOf(exp, 'stratum_rejected_shares_total')).toEqual(rejects);
+    expect(countedSeriesOf(exp, 'stratum_rejected_shares_total')).toEqual(rejects);
     expect(sampleValue(exp, 'stratum_submit_timeouts_total', W)).toBe(1);
     // The silent submit was still held when the miner left: lost. No answer came late.
     expect(sampleValue(exp, 'stratum_submits_lost_total', W)).toBe(1);

@@ -105,6 +105,11 @@ export function sumSamples(exp: Exposition, name: string, labels: Record<string,
 }
 
 /** All samples of `name` as `{labels as JSON: value}`, for readable toEqual diffs. */
+/** seriesOf without the series at 0: what was counted, apart from the presets. */
+export function countedSeriesOf(exp: Exposition, name: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(seriesOf(exp, name)).filter(([, value]) => value !== 0));
+}
+
 export function seriesOf(exp: Exposition, name: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of exp.samples) {
