@@ -210,7 +210,7 @@ async function main() {
   // Marginal: from half the farm relayed (during the ramp) to the end; leaves out what does not
   // grow with miners (heap warm-up, the capped per-worker-name series, the primary's merge).
   const marginalKiB = half === null ? NaN : (rssLoaded - sumOf(half.procs, 'rssKiB')) / (connected - half.relayed);
-  const rtt = (s) => s?.latencyMs ?? { p50: NaN, p99: NaN, max: NaN, samples: 0 };
+  const rtt = (s) => s?.latency_ms ?? { p50: NaN, p99: NaN, max: NaN, samples: 0 };
   const addedP99 = probeResults === null ? NaN : rtt(probeResults.relay).p99 - rtt(probeResults.pipe).p99;
   const farmSum = (key) => farm.reduce((n, s) => n + (s?.[key] ?? 0), 0);
 
@@ -248,7 +248,7 @@ async function main() {
   peers.forEach((p, i) => console.log(`| ${p.name} | ${(((peerCpu1[i] - peerCpu0[i]) / windowS) * 100).toFixed(1)} | ${fmt(peerRss[i] / 1024, 1)} |`));
   console.log(
     `\nFarm (miner-sim, whole run): submitted ${fmt(farmSum('submitted'))}, accepted ${fmt(farmSum('accepted'))}, rejected ${fmt(farmSum('rejected'))}, timeouts ${fmt(farmSum('timeouts'))}, ` +
-      `connects ${fmt(farmSum('connects'))}, reconnects ${fmt(farmSum('reconnects'))}, failed connects ${fmt(farmSum('connectFailures'))}; relay worker restarts ${m1.restarts}; ` +
+      `connects ${fmt(farmSum('connects'))}, reconnects ${fmt(farmSum('reconnects'))}, failed connects ${fmt(farmSum('connect_failures'))}; relay worker restarts ${m1.restarts}; ` +
       `shares in the window ${fmt(shares)} (stratum_submits_total), relay CPU ${cpuS.toFixed(1)} s (idle, before the miners: ${(idleCpuRate * 100).toFixed(1)} % of a core).`,
   );
   console.log(

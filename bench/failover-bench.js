@@ -274,7 +274,7 @@ async function main() {
   for (const m of miners) {
     const summary = JSON.parse(m.lines.find((l) => l.startsWith('{')) ?? '{}');
     reconnects += summary.reconnects ?? 0;
-    for (const pm of summary.perMiner ?? []) if (typeof pm.extranonce1 === 'string' && pm.extranonce1.startsWith(PREFIX.primary)) onPrimary++;
+    for (const pm of summary.per_miner ?? []) if (typeof pm.extranonce1 === 'string' && pm.extranonce1.startsWith(PREFIX.primary)) onPrimary++;
   }
   await stop(proxy);
   await Promise.all([stop(restarted.child), stop(backup.child)]);

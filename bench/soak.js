@@ -189,7 +189,7 @@ async function main() {
   const chaos = t === undefined ? null : `accepted ${t.accepted}, answers dropped or sessions reset ${t.dropped}, sessions ${poolStats.sessions.total}`;
   console.log(
     `\nFarm (miner-sim): submitted ${farm?.submitted}, accepted ${farm?.accepted}, rejected ${farm?.rejected}, timeouts ${farm?.timeouts}, unanswered at a close ${farm?.unanswered}, ` +
-      `connects ${farm?.connects} (reconnects ${farm?.reconnects}), disconnects ${farm?.disconnects}, failed connects ${farm?.connectFailures}, pool errors seen ${farm?.poolErrors}; ` +
+      `connects ${farm?.connects} (reconnects ${farm?.reconnects}), disconnects ${farm?.disconnects}, failed connects ${farm?.connect_failures}, pool errors seen ${farm?.pool_errors}; ` +
       `relay worker restarts ${restarts}${chaos === null ? '' : `; pool-sim: ${chaos}`}.`,
   );
   console.log(`\nVerdict: ${notFlat.length === 0 ? 'flat' : `not flat (${notFlat.join('; ')})`}`);

@@ -3,6 +3,7 @@ import { parseCliArgs, HELP_TEXT } from './cli-args';
 import { VERSION } from './version';
 import { MinerSimError } from './errors';
 import { MinerFarm } from './miner-farm';
+import { snakeCaseKeys } from './snake-case-keys';
 import { formatProgress, formatSummary, type MinerSummary } from './summary';
 
 /** What the CLI touches of the outside world, injectable so tests run it in-process. */
@@ -74,7 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const { perMiner, ...totals } = summary;
     const out: Record<string, unknown> = { ...totals, expectAcceptRatio: expect, passed: !failed };
     if (cmd.perMiner) out['perMiner'] = perMiner;
-    await write(io.stdout, JSON.stringify(out) + '\n');
+    await write(io.stdout, JSON.stringify(snakeCaseKeys(out)) + '\n');
   } else {
     await write(io.stdout, formatSummary(summary) + '\n');
   }

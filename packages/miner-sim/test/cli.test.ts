@@ -89,10 +89,13 @@ describe('miner-sim CLI (built binary)', () => {
     const s = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(s['accepted']).toEqual(expect.any(Number));
     expect(s['accepted'] as number).toBeGreaterThanOrEqual(6);
-    expect(s['acceptRatio']).toBe(1);
+    expect(s['accept_ratio']).toBe(1);
     expect(s['passed']).toBe(true);
-    expect(s['perMiner']).toBeUndefined();
-    expect(s['latencyMs']).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number) }));
+    expect(s['per_miner']).toBeUndefined();
+    expect(s['latency_ms']).toEqual(expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number) }));
+    // One key style with the relay's logs: snake_case at every depth.
+    const keys = (v: unknown): string[] => (typeof v === 'object' && v !== null ? Object.entries(v).flatMap(([k, x]) => [k, ...keys(x)]) : []);
+    expect(keys(s).filter((k) => !/^[a-z][a-z0-9_]*$/.test(k))).toEqual([]);
     expect(r.stderr).toBe(''); // no progress line when stderr is not a TTY
   });
 
@@ -139,7 +142,7 @@ describe('runCli in-process', () => {
         interrupted: new Promise(() => undefined),
       });
       expect(code).toBe(1);
-      expect(JSON.parse(s.out())).toEqual(expect.objectContaining({ acceptRatio: null, passed: false }));
+      expect(JSON.parse(s.out())).toEqual(expect.objectContaining({ accept_ratio: null, expect_accept_ratio: 0.1, passed: false }));
       expect(s.err()).toContain('no answered shares');
     } finally {
       await pool.close();
@@ -157,12 +160,12 @@ describe('runCli in-process', () => {
         interrupted: new Promise(() => undefined),
       });
       expect(code).toBe(0);
-      const out = JSON.parse(s.out()) as { reconnects: number; perMiner: Array<Record<string, unknown>> };
+      const out = JSON.parse(s.out()) as { reconnects: number; per_miner: Array<Record<string, unknown>> };
       expect(out.reconnects).toBe(0);
-      expect(out.perMiner.map((m) => m['worker'])).toEqual(['sim.1', 'sim.2']);
+      expect(out.per_miner.map((m) => m['worker'])).toEqual(['sim.1', 'sim.2']);
       const handedOut = pool.conns.map((c) => c.extranonce1).sort();
-      expect(out.perMiner.map((m) => m['extranonce1']).sort()).toEqual(handedOut);
-      for (const m of out.perMiner) expect(m).toEqual(expect.objectContaining({ connects: 1, reconnects: 0 }));
+      expect(out.per_miner.map((m) => m['extranonce1']).sort()).toEqual(handedOut);
+      for (const m of out.per_miner) expect(m).toEqual(expect.objectContaining({ connects: 1, reconnects: 0 }));
     } finally {
       await pool.close();
     }
