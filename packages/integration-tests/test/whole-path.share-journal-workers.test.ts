@@ -12,6 +12,7 @@ import { MinerFarm } from '@stratum-relay/miner-sim';
 import { PoolSim } from '@stratum-relay/pool-sim';
 import { openJournalBackend, parseJournalTarget, type StoredShare } from '@stratum-relay/share-journal';
 import {
+  getJson,
   httpRequest,
   proxyTotals,
   scrapeMetrics,
@@ -66,7 +67,15 @@ describe('whole path: the share journal with WORKERS=2', () => {
       env: { WORKERS: '2', SHARE_JOURNAL: journal, MAX_CLIENT_IDS: 'none', POOL_PROBE_INTERVAL_MS: '600000' },
     });
     cleanups.push(() => proxy.stop());
-    await waitFor(async () => (await httpRequest(proxy.metricsPort, '/readyz')).status === 200, { timeoutMs: 30_000, what: 'the proxy to be ready' });
+    // /readyz turns 200 with the first listening worker; the miners must find both listening.
+    await waitFor(
+      async () => {
+        const ready = (await httpRequest(proxy.metricsPort, '/readyz')).status === 200;
+        const { workers } = await getJson<{ workers: { state: string }[] }>(proxy.metricsPort, '/status');
+        return ready && workers.length === 2 && workers.every((w) => w.state === 'running');
+      },
+      { timeoutMs: 30_000, what: 'both workers listening', context: proxy.logs },
+    );
 
     // Eight connections, so that each worker gets some; a few stale shares for rejected rows.
     const farm = new MinerFarm({
