@@ -216,6 +216,10 @@ async function refreshWorkers(force = false) {
   lastWorkersFetch = now;
   const answer = await api('/api/connections');
   connections = answer.connections;
+  // WORKERS > 1: a worker process that did not answer in time; its connections are not listed.
+  const missing = answer.missingWorkers ?? [];
+  $('missing-workers').hidden = missing.length === 0;
+  $('missing-workers').textContent = missing.length === 0 ? '' : `worker process ${missing.join(', ')} did not answer: its connections are missing`;
   renderWorkers();
 }
 
@@ -243,6 +247,7 @@ function renderDetails(c) {
     ['worker', c.worker ?? '–'],
     ['pool', c.pool ?? '–'],
     ['address', `${c.remoteAddress}:${c.remotePort}`],
+    ...(c.workerId === undefined ? [] : [['worker process', String(c.workerId)]]),
     ['since', since(c.since)],
     ['closed', c.closedAt ? `${since(c.closedAt)} (${c.closeReason})` : 'open'],
     ['hashrate', hashrate(c.hashrate)],
