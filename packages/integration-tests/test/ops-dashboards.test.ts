@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { announcedTypeMismatches, withAnnounced } from './helpers/ops-announced-metrics';
-import { allPanels, dashboardExprs, loadDashboards, type DashboardExpr } from './helpers/ops-dashboards';
+import { allPanels, dashboardExprs, dashboardLogQueries, loadDashboards, type DashboardExpr } from './helpers/ops-dashboards';
 import { parseExposition, scrapeRealProxyMetrics, type ExportedMetrics } from './helpers/ops-exported-metrics';
 import { DASHBOARDS_DIR, RULE_FILES } from './helpers/ops-paths';
 import { promqlOfVariableQuery, seriesNamesIn, substituteGrafanaVariables } from './helpers/ops-promql';
@@ -78,7 +78,9 @@ describe('grafana/dashboards', () => {
       for (const p of allPanels(d.json)) {
         if (p['type'] === 'row') continue;
         const ds = p['datasource'];
-        if (!isObject(ds) || ds['uid'] !== '${DS_PROMETHEUS}') problems.push(`${d.file}: panel "${String(p['title'])}" does not use \${DS_PROMETHEUS}`);
+        // Log panels read Loki through their own variable; everything else reads Prometheus.
+        const lokiOk = p['type'] === 'logs' && isObject(ds) && ds['uid'] === '${DS_LOKI}' && vars.some((v) => v['name'] === 'DS_LOKI' && v['type'] === 'datasource' && v['query'] === 'loki');
+        if (!lokiOk && (!isObject(ds) || ds['uid'] !== '${DS_PROMETHEUS}')) problems.push(`${d.file}: panel "${String(p['title'])}" does not use \${DS_PROMETHEUS}`);
         const targets = Array.isArray(p['targets']) ? p['targets'] : [];
         if (targets.length === 0) problems.push(`${d.file}: panel "${String(p['title'])}" has no query`);
       }
@@ -97,6 +99,26 @@ describe('grafana/dashboards', () => {
     expect(clientId?.['definition']).toBe(query);
     const perWorker = exprs.filter((e) => e.dashboard === 'stratum-worker.json' && e.where.startsWith('panel') && e.expr.includes('$client_id'));
     expect(perWorker.length).toBeGreaterThan(5);
+  });
+
+  it('shows the picked workers\' log lines from Loki on the worker dashboard, selected by Promtail\'s labels and filtered by client_id', () => {
+    const worker = dashboards.find((d) => d.file === 'stratum-worker.json');
+    if (worker === undefined) throw new Error('no stratum-worker.json');
+    const logs = allPanels(worker.json).filter((p) => p['type'] === 'logs');
+    expect(logs.map((p) => p['title'])).toEqual(['Logs of the selected workers']);
+    const [query] = dashboardLogQueries(worker);
+    const expr = query?.expr ?? '';
+    // The stream selector uses only labels docker/promtail.yml sets (job, instance, level); the
+    // worker is a field of the JSON line, filtered after `| json` with the dashboard's picker.
+    const selector = /^\{([^}]*)\}/.exec(expr)?.[1] ?? '';
+    const labels = [...selector.matchAll(/(\w+)\s*=~?/g)].map((m) => m[1]);
+    expect(labels.filter((l) => !['job', 'instance', 'level'].includes(l ?? ''))).toEqual([]);
+    expect(labels).toContain('job');
+    expect(expr).toMatch(/\| json \|.*client_id=~"\$\{client_id:regex\}"/);
+    // "Workers by hashrate" links each worker to its log lines.
+    const table = allPanels(worker.json).find((p) => p['title'] === 'Workers by hashrate');
+    const logsId = logs[0]?.['id'];
+    expect(JSON.stringify(table?.['fieldConfig'])).toContain(`var-client_id=\${__value.raw}&viewPanel=${String(logsId)}`);
   });
 
   it('holds only PromQL that promtool accepts', () => {
@@ -157,7 +179,8 @@ describe('grafana/dashboards', () => {
     const problems: string[] = [];
     for (const d of dashboards) {
       for (const p of allPanels(d.json)) {
-        if (p['type'] === 'row' || !Array.isArray(p['targets'])) continue;
+        // Log lines have no unit.
+        if (p['type'] === 'row' || p['type'] === 'logs' || !Array.isArray(p['targets'])) continue;
         const unit = isObject(p['fieldConfig']) && isObject(p['fieldConfig']['defaults']) ? p['fieldConfig']['defaults']['unit'] : undefined;
         const text = p['targets'].filter(isObject).map((t) => String(t['expr'] ?? '')).join('\n');
         if (unit === undefined) problems.push(`${d.file} "${String(p['title'])}": no unit`);

@@ -46,10 +46,28 @@ export function allPanels(dashboard: Json): Json[] {
   return out;
 }
 
-/** Panel targets, annotation queries and templating queries. */
+/** A panel that reads Loki (LogQL, not PromQL): the worker dashboard's log lines. */
+export function isLokiPanel(panel: Record<string, unknown>): boolean {
+  const ds = panel['datasource'];
+  return isObject(ds) && ds['type'] === 'loki';
+}
+
+/** The LogQL queries of the Loki panels. */
+export function dashboardLogQueries(d: LoadedDashboard): DashboardExpr[] {
+  const out: DashboardExpr[] = [];
+  for (const panel of allPanels(d.json).filter(isLokiPanel)) {
+    for (const t of asArray(panel['targets'])) {
+      if (isObject(t) && typeof t['expr'] === 'string') out.push({ dashboard: d.file, where: `panel "${String(panel['title'])}" target ${String(t['refId'])}`, expr: t['expr'] });
+    }
+  }
+  return out;
+}
+
+/** PromQL of the Prometheus panels' targets, annotation queries and templating queries. */
 export function dashboardExprs(d: LoadedDashboard): DashboardExpr[] {
   const out: DashboardExpr[] = [];
   for (const panel of allPanels(d.json)) {
+    if (isLokiPanel(panel)) continue;
     const title = typeof panel['title'] === 'string' ? panel['title'] : `panel ${String(panel['id'])}`;
     for (const t of asArray(panel['targets'])) {
       if (isObject(t) && typeof t['expr'] === 'string') {
