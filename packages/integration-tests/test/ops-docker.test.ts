@@ -105,6 +105,8 @@ function commandOf(s: Json): string[] {
   return cmd.map(String);
 }
 
+const DOCKER_SOCKET = '/var/run/docker.sock';
+
 function bindMounts(s: Json): Array<{ host: string; container: string }> {
   return asArray(s['volumes'])
     .map((v) => (isObject(v) ? { host: String(v['source'] ?? ''), container: String(v['target'] ?? '') } : (([h, c]) => ({ host: h ?? '', container: c ?? '' }))(String(v).split(':'))))
@@ -180,8 +182,8 @@ describe('docker/Dockerfile', () => {
 describe('docker/docker-compose.yml', () => {
   const proxyEnv = composeEnv(service('proxy'));
 
-  it('wires pool-sim, proxy, miner-sim, prometheus and grafana', () => {
-    expect(Object.keys(services).sort()).toEqual(['grafana', 'miner-sim', 'pool-sim', 'prometheus', 'proxy']);
+  it('wires pool-sim, proxy, miner-sim, prometheus, alertmanager with its webhook, loki with promtail, and grafana', () => {
+    expect(Object.keys(services).sort()).toEqual(['alert-webhook', 'alertmanager', 'grafana', 'loki', 'miner-sim', 'pool-sim', 'prometheus', 'promtail', 'proxy']);
   });
 
   it('builds the images from the repository root with stages the Dockerfile has', () => {
@@ -241,7 +243,8 @@ describe('docker/docker-compose.yml', () => {
     const missing: string[] = [];
     const named = Object.keys(isObject(compose['volumes']) ? compose['volumes'] : {});
     for (const [name, s] of Object.entries(services)) {
-      for (const m of bindMounts(s)) if (!existsSync(resolve(DOCKER_DIR, m.host))) missing.push(`${name}: ${m.host}`);
+      // The Docker socket is the engine's, not the repository's: Promtail discovers the proxy's container through it.
+      for (const m of bindMounts(s)) if (m.host !== DOCKER_SOCKET && !existsSync(resolve(DOCKER_DIR, m.host))) missing.push(`${name}: ${m.host}`);
       for (const v of asArray(s['volumes'])) {
         const src = isObject(v) ? String(v['source']) : String(v).split(':')[0] ?? '';
         if (!src.startsWith('.') && !src.startsWith('/') && !named.includes(src)) missing.push(`${name}: undeclared volume ${src}`);
@@ -264,6 +267,67 @@ describe('docker/docker-compose.yml', () => {
     const targets = asArray(job?.['static_configs']).filter(isObject).flatMap((c) => asArray(c['targets']).map(String));
     const config = loadConfig({ argv: [], env: proxyEnv });
     expect(targets).toEqual([`proxy:${config.metricsPort}`]);
+  });
+
+  it('gives Alertmanager the repository\'s alertmanager.yml, Prometheus sends to it, and its webhook receivers reach the alert-webhook service', () => {
+    const am = service('alertmanager');
+    const configFlag = commandOf(am).find((a) => a.startsWith('--config.file=')) ?? '';
+    const mount = bindMounts(am).find((m) => m.container === configFlag.split('=')[1]);
+    expect(mount && resolve(DOCKER_DIR, mount.host)).toBe(join(PROMETHEUS_DIR, 'alertmanager.yml'));
+    const listen = commandOf(am).find((a) => a.startsWith('--web.listen-address=')) ?? '--web.listen-address=:9093';
+    const amPort = Number(listen.split(':').pop());
+    expect(containerPorts(am)).toContain(amPort);
+
+    const promConfig = parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as Json;
+    const alerting = isObject(promConfig['alerting']) ? promConfig['alerting'] : {};
+    const targets = asArray(alerting['alertmanagers'])
+      .filter(isObject)
+      .flatMap((m) => asArray(m['static_configs']).filter(isObject))
+      .flatMap((c) => asArray(c['targets']).map(String));
+    expect(targets).toEqual([`alertmanager:${amPort}`]);
+
+    const amConfig = parse(readFileSync(join(PROMETHEUS_DIR, 'alertmanager.yml'), 'utf8')) as Json;
+    const urls = asArray(amConfig['receivers'])
+      .filter(isObject)
+      .flatMap((r) => asArray(r['webhook_configs']).filter(isObject))
+      .map((w) => new URL(String(w['url'])));
+    expect(urls.length).toBeGreaterThan(0);
+    const hook = service('alert-webhook');
+    for (const url of urls) {
+      expect(url.hostname).toBe('alert-webhook');
+      expect(asArray(hook['expose']).map(Number)).toContain(Number(url.port));
+      expect(commandOf(hook).join(' ')).toContain(`.listen(${url.port})`);
+    }
+  });
+
+  it('ships the proxy\'s log lines to Loki with Promtail, labelled job, instance and level only', () => {
+    const promtail = service('promtail');
+    const configFlag = commandOf(promtail).find((a) => a.startsWith('-config.file=')) ?? '';
+    const mount = bindMounts(promtail).find((m) => m.container === configFlag.split('=')[1]);
+    const file = resolve(DOCKER_DIR, mount?.host ?? '');
+    expect(file).toBe(join(DOCKER_DIR, 'promtail.yml'));
+    expect(bindMounts(promtail).map((m) => m.host)).toContain(DOCKER_SOCKET);
+    const config = parse(readFileSync(file, 'utf8')) as Json;
+
+    const pushUrl = new URL(String(asArray(config['clients']).filter(isObject)[0]?.['url']));
+    expect(Object.keys(services)).toContain(pushUrl.hostname);
+    expect(containerPorts(service(pushUrl.hostname))).toContain(Number(pushUrl.port));
+
+    const labels = new Set<string>();
+    for (const job of asArray(config['scrape_configs']).filter(isObject)) {
+      for (const r of asArray(job['relabel_configs']).filter(isObject)) if (typeof r['target_label'] === 'string') labels.add(r['target_label']);
+      for (const c of asArray(job['static_configs']).filter(isObject)) for (const l of Object.keys(isObject(c['labels']) ? c['labels'] : {})) if (!l.startsWith('__')) labels.add(l);
+      for (const stage of asArray(job['pipeline_stages']).filter(isObject)) for (const l of Object.keys(isObject(stage['labels']) ? stage['labels'] : {})) labels.add(l);
+      // It discovers the proxy service's container (where the JSON lines are).
+      expect(JSON.stringify(job['docker_sd_configs'])).toContain('com.docker.compose.service=proxy');
+    }
+    expect([...labels].sort()).toEqual(['instance', 'job', 'level']);
+    expect(composeEnv(service('proxy'))['LOG_FORMAT']).toBe('json');
+
+    const ds = parse(readFileSync(join(GRAFANA_DIR, 'provisioning', 'datasources', 'loki.yml'), 'utf8')) as Json;
+    const lokiUrl = new URL(String(asArray(ds['datasources']).filter(isObject)[0]?.['url']));
+    expect(lokiUrl.hostname).toBe(pushUrl.hostname);
+    expect(Number(lokiUrl.port)).toBe(Number(pushUrl.port));
   });
 
   it('gives Grafana the provisioning and the dashboards where the provider reads them, and a datasource that reaches Prometheus', () => {
