@@ -128,6 +128,8 @@ describe('ProxyService', () => {
       upstreamConnectTimeoutMs: config.upstreamConnectTimeoutMs,
       maxLineBytes: config.maxLineBytes,
       preConnectBufferBytes: config.preConnectBufferBytes,
+      // The message trace (TRACE_LINES, default 200) sees each line through the relay's tap.
+      lineTap: expect.anything(),
     });
     expect(fake.created()?.pools).toBe(config.pools);
     expect(fake.server.events.listenerCount).toBe(1);
