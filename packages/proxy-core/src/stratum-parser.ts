@@ -44,13 +44,16 @@ export interface StratumParserOptions {
 /**
  * Sees the raw bytes of every complete line of every connection, after the chunk was relayed and
  * before the line is classified: lines that fail to parse too, and a marker for an oversized line
- * (its bytes were never held). `buf` is lent for the call only (a line that spanned chunks lives
- * in a buffer reused for the next one): copy what you keep. `t` is the chunk's arrival time
- * (performance.now()). Must not throw; whatever it throws is swallowed, never seen by the relay.
+ * (its bytes were never held). `buf` is lent until the next `chunkEnd()`, which follows every
+ * chunk's lines (and a line that spanned chunks at once, its buffer is the splitter's): copy what
+ * you keep by then, so a tap can copy only what it keeps of a whole chunk, at once. `t` is the
+ * chunk's arrival time (performance.now()). Must not throw; whatever it throws is swallowed, never
+ * seen by the relay.
  */
 export interface LineTap {
   line(connectionId: number, direction: Direction, buf: Buffer, start: number, end: number, t: number): void;
   oversized(connectionId: number, direction: Direction, bytes: number, t: number): void;
+  chunkEnd(): void;
 }
 
 /** What {@link StratumParser.decode} returns for a line that is not JSON. */
@@ -97,6 +100,8 @@ export class StratumParser implements LineObserver, LineSink {
   private unexpectedErrors = 0;
   /** Decided once: null unless a trace listens. */
   private readonly tap: LineTap | null;
+  /** The chunk being split, while a tap is set: a line outside it (the splitter's) is lent only for its call. */
+  private tapChunk: Buffer | null = null;
 
   constructor(options: StratumParserOptions) {
     this.connectionId = options.connectionId;
@@ -120,12 +125,14 @@ export class StratumParser implements LineObserver, LineSink {
 
   push(chunk: Buffer, t?: number): void {
     this.chunkT = t ?? -1;
+    if (this.tap !== null) this.tapChunk = chunk;
     try {
       this.splitter.push(chunk);
     } catch {
       this.recover(Buffer.isBuffer(chunk) ? chunk.length : 0);
     }
     this.chunkT = -1;
+    if (this.tap !== null) this.tapChunkEnd();
   }
 
   end(): void {
@@ -135,6 +142,7 @@ export class StratumParser implements LineObserver, LineSink {
     } catch {
       this.recover(0);
     }
+    if (this.tap !== null) this.tapChunkEnd();
   }
 
   exportState(): LineSplitterState {
@@ -176,8 +184,19 @@ export class StratumParser implements LineObserver, LineSink {
   private tapLine(buf: Buffer, start: number, end: number): void {
     try {
       (this.tap as LineTap).line(this.connectionId, this.direction, buf, start, end, this.now());
+      // The splitter's buffer may be reused before the chunk ends: the tap copies that line now.
+      if (buf !== this.tapChunk) (this.tap as LineTap).chunkEnd();
     } catch {
       // A trace is an observer of the observer: its failure must not cost a line its events.
+      this.unexpectedErrors++;
+    }
+  }
+
+  private tapChunkEnd(): void {
+    this.tapChunk = null;
+    try {
+      (this.tap as LineTap).chunkEnd();
+    } catch {
       this.unexpectedErrors++;
     }
   }

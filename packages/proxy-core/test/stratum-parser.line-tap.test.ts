@@ -10,10 +10,13 @@ interface Tapped {
   t: number;
 }
 
-function recordingTap(): { tap: LineTap; seen: Tapped[] } {
+/** `chunkEnds`: how many lines had been seen at each chunkEnd(). */
+function recordingTap(): { tap: LineTap; seen: Tapped[]; chunkEnds: number[] } {
   const seen: Tapped[] = [];
+  const chunkEnds: number[] = [];
   return {
     seen,
+    chunkEnds,
     tap: {
       line(connectionId, direction, buf, start, end, t) {
         // Copied during the call: the buffer is only lent.
@@ -21,6 +24,9 @@ function recordingTap(): { tap: LineTap; seen: Tapped[] } {
       },
       oversized(connectionId, direction, bytes, t) {
         seen.push({ connectionId, direction, line: null, oversizedBytes: bytes, t });
+      },
+      chunkEnd() {
+        chunkEnds.push(seen.length);
       },
     },
   };
@@ -40,6 +46,31 @@ describe('StratumParser line tap', () => {
     ]);
     expect(seen.map((s) => s.t)).toEqual([10, 10, 20]);
     expect(seen.every((s) => s.connectionId === 7 && s.direction === 'miner_to_pool')).toBe(true);
+  });
+
+  it('ends every chunk with chunkEnd, and a line that spanned chunks at once (its buffer is the splitter\'s)', () => {
+    const { tap, seen, chunkEnds } = recordingTap();
+    const lent: Buffer[] = [];
+    const keeping: LineTap = {
+      line(connectionId, direction, buf, start, end, t) {
+        lent.push(buf);
+        tap.line(connectionId, direction, buf, start, end, t);
+      },
+      oversized: (...a) => tap.oversized(...a),
+      chunkEnd: () => tap.chunkEnd(),
+    };
+    const parser = new StratumParser({ connectionId: 1, direction: 'pool_to_miner', maxLineBytes: 1000, bus: new ProxyEventBus(), lineTap: keeping });
+    const first = Buffer.from('{"id":1}\n{"id":2}\n{"id":');
+    const second = Buffer.from('3}\n{"id":4}\n{"id":5}');
+    parser.push(first, 1);
+    parser.push(second, 2);
+    parser.end();
+    expect(seen.map((s) => s.line)).toEqual(['{"id":1}', '{"id":2}', '{"id":3}', '{"id":4}', '{"id":5}']);
+    // After chunk 1 (2 lines); after the spanning line 3, at once; after chunk 2 (line 4); the last line at the end, at once.
+    expect(chunkEnds).toEqual([2, 3, 4, 5, 5]);
+    expect(lent[0]).toBe(first);
+    expect(lent[2]).not.toBe(second);
+    expect(lent[3]).toBe(second);
   });
 
   it('reports an oversized line as a marker with its size, never its bytes', () => {
@@ -64,6 +95,9 @@ describe('StratumParser line tap', () => {
       },
       oversized() {
         throw new Error('trace bug');
+      },
+      chunkEnd() {
+        // Nothing to copy: this tap kept nothing.
       },
     };
     const parser = new StratumParser({ connectionId: 1, direction: 'miner_to_pool', maxLineBytes: 1000, bus, lineTap: tap });

@@ -15,6 +15,18 @@ describe('maskAuthorize', () => {
     expect(maskAuthorize(line)).toBe(masked);
   });
 
+  it('masks an authorize whose method is spelt with escapes, or given twice (a pool may read the first)', () => {
+    expect(maskAuthorize('{"id":2,"method":"mining.\\u0061uthorize","params":["w1","s3cret"]}')).toBe('{"id":2,"method":"mining.\\u0061uthorize","params":["w1","***"]}');
+    expect(maskAuthorize('{"id":2,"m\\u0065thod":"mining.authorize","params":["w1","s3cret"]}')).toBe('{"id":2,"m\\u0065thod":"mining.authorize","params":["w1","***"]}');
+    expect(maskAuthorize('{"method":"mining.authorize","method":"x","params":["w1","s3cret"]}')).toBe('{"method":"mining.authorize","method":"x","params":["w1","***"]}');
+  });
+
+  it('keeps nothing of a batch (a JSON array) that holds an authorize', () => {
+    const out = maskAuthorize('[{"id":2,"method":"mining.authoriz\\u0065","params":["w1","s3cret"]}]');
+    expect(out).not.toContain('s3cret');
+    expect(out).toMatch(/in a batch: not kept/);
+  });
+
   it('keeps nothing of a line that mentions mining.authorize but is not JSON', () => {
     const out = maskAuthorize('{"method":"mining.authorize","params":["w1","s3cret"');
     expect(out).not.toContain('s3cret');
@@ -26,5 +38,9 @@ describe('maskAuthorize', () => {
     expect(maskAuthorize(submit)).toBe(submit);
     const other = '{"id":5,"method":"client.show_message","params":["mining.authorize","x"]}';
     expect(maskAuthorize(other)).toBe(other);
+    const escaped = '{"id":6,"method":"client.show_message","params":["a\\"b"]}';
+    expect(maskAuthorize(escaped)).toBe(escaped);
+    const garbage = 'not json \\ at all';
+    expect(maskAuthorize(garbage)).toBe(garbage);
   });
 });

@@ -15,9 +15,11 @@ function store(overrides: Partial<TraceStoreOptions> = {}, clock = { now: 1_000_
   });
 }
 
+/** One line as a chunk of its own (the tap's contract: the buffer is lent until chunkEnd). */
 function push(s: TraceStore, id: number, line: string, direction: 'miner_to_pool' | 'pool_to_miner' = 'miner_to_pool', t = 1): void {
   const buf = Buffer.from(`junk${line}junk`);
   s.line(id, direction, buf, 4, 4 + Buffer.byteLength(line), t);
+  s.chunkEnd();
 }
 
 function closeEvent(connectionId: number): ProxyEvent {
@@ -49,10 +51,11 @@ describe('TraceStore', () => {
     expect(s.bytes).toBe(6 * 3 + 3 * 2);
   });
 
-  it('copies the line out of the relayed buffer (a reused buffer does not change it)', () => {
+  it('copies the line out of the relayed buffer by the end of its chunk (a reused buffer does not change it)', () => {
     const s = store();
     const buf = Buffer.from('{"id":1}');
     s.line(1, 'pool_to_miner', buf, 0, buf.length, 1);
+    s.chunkEnd();
     buf.fill(0x20);
     expect(s.trace(1)?.[0]?.line).toBe('{"id":1}');
   });
@@ -147,6 +150,92 @@ describe('TraceStore', () => {
     for (let i = 0; i < 100; i++) push(s, i, 'line');
     expect(s.size()).toEqual({ open: 0, closed: 0, bytes: 0 });
     expect(s.trace(1)).toBeNull();
+  });
+
+  it('keeps the last TRACE_LINES lines of a chunk that holds more, and copies only those', () => {
+    const s = store({ linesPerDirection: 3 });
+    const lines = Array.from({ length: 500 }, (_, i) => `{"id":${i},"result":true,"error":null}`.padEnd(100, ' '));
+    const chunk = Buffer.from(lines.join('\n') + '\n');
+    let at = 0;
+    for (const line of lines) {
+      s.line(1, 'pool_to_miner', chunk, at, at + line.length, 5);
+      at += line.length + 1;
+    }
+    s.chunkEnd();
+    chunk.fill(0);
+    expect(s.trace(1)?.map((e) => [e.seq, e.line])).toEqual([497, 498, 499].map((i) => [i + 1, lines[i]]));
+    // Three lines (and the two newlines between them) held; the ring holds 1 KiB, not the chunk's 50 KB.
+    expect(s.bytes).toBe(302);
+    expect(s.allocatedBytes()).toBe(1024);
+  });
+
+  it('masks the password of an authorize in the middle of a chunk and keeps every other line byte for byte', () => {
+    const s = store({ linesPerDirection: 10 });
+    const lines = [
+      '{"id":1,"method":"mining.subscribe","params":["zminer/1.0"]}',
+      '{"id":2,"method":"mining.authorize","params":["zed.w1","hunter2"]}',
+      '{"id":3,"method":"mining.\\u0061uthorize","params":["zed.w1","hunter3"]}',
+      '{"id":4,"method":"mining.submit","params":["zed.w1","j","00","5f","1a"]}',
+      '{"id":5,"method":"client.show_message","params":["a\\"b"]}',
+    ];
+    const chunk = Buffer.from(lines.join('\r\n') + '\r\n');
+    let at = 0;
+    for (const line of lines) {
+      s.line(1, 'miner_to_pool', chunk, at, at + line.length, 5);
+      at += line.length + 2;
+    }
+    s.chunkEnd();
+    expect(s.trace(1)?.map((e) => e.line)).toEqual([
+      lines[0],
+      '{"id":2,"method":"mining.authorize","params":["zed.w1","***"]}',
+      '{"id":3,"method":"mining.\\u0061uthorize","params":["zed.w1","***"]}',
+      lines[3],
+      lines[4],
+    ]);
+  });
+
+  it('drops the older lines of the connection when the newest lines of a chunk fill the byte bound alone', () => {
+    const s = store({ linesPerDirection: 100, bytesPerConnection: 100 });
+    push(s, 1, 'old'.padEnd(30, '-'), 'pool_to_miner');
+    const lines = ['a'.padEnd(40, '-'), 'b'.padEnd(60, '-'), 'c'.padEnd(39, '-')];
+    const chunk = Buffer.from(lines.join('\n') + '\n');
+    s.line(1, 'miner_to_pool', chunk, 0, 40, 2);
+    s.line(1, 'miner_to_pool', chunk, 41, 101, 2);
+    s.line(1, 'miner_to_pool', chunk, 102, 141, 2);
+    s.chunkEnd();
+    // b + c (100 bytes with the newline) fit; a does not, so 'old' went before it, as line by line.
+    expect(s.trace(1)?.map((e) => e.line[0])).toEqual(['b', 'c']);
+    expect(s.bytes).toBe(100);
+  });
+
+  it('keeps the process under TRACE_MAX_BYTES after every chunk, closed traces going first', () => {
+    const s = store({ linesPerDirection: 50, maxBytes: 2000 });
+    const chunk = (id: number, n: number): void => {
+      const lines = Array.from({ length: n }, (_, i) => `{"id":${i},"c":${id}}`.padEnd(49, '.'));
+      const buf = Buffer.from(lines.join('\n') + '\n');
+      for (let i = 0; i < n; i++) s.line(id, 'pool_to_miner', buf, i * 50, i * 50 + 49, 1);
+      s.chunkEnd();
+      expect(s.bytes).toBeLessThanOrEqual(2000);
+    };
+    chunk(1, 20); // 999 bytes
+    s.handle(closeEvent(1));
+    chunk(2, 20);
+    expect(s.trace(1)?.length).toBe(20);
+    chunk(3, 5); // over: closed 1 goes whole, open 2 keeps its lines
+    expect(s.trace(1)).toEqual([]);
+    expect(s.trace(2)?.length).toBe(20);
+    for (let k = 0; k < 5; k++) chunk(4, 30);
+    expect(s.trace(2)?.length).toBeGreaterThan(0);
+    expect(s.trace(4)?.length).toBeGreaterThan(0);
+  });
+
+  it('gives back what a closed connection allocated beyond what it keeps', () => {
+    const s = store({ linesPerDirection: 100 });
+    for (let i = 0; i < 30; i++) push(s, 1, `{"id":${i}}`.padEnd(70, ' '), i % 2 === 0 ? 'miner_to_pool' : 'pool_to_miner');
+    expect(s.allocatedBytes()).toBeGreaterThan(s.bytes);
+    s.handle(closeEvent(1));
+    expect(s.allocatedBytes()).toBe(s.bytes);
+    expect(s.trace(1)?.length).toBe(30);
   });
 
   it('pushes the new lines of a watched connection, until unwatched', () => {

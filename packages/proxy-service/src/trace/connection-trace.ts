@@ -1,4 +1,5 @@
 import type { Direction } from '@stratum-relay/shared-types';
+import { LineRing } from './line-ring';
 
 /** One line of a trace as the API serves it (the trace-view component's entry). */
 export interface TraceEntry {
@@ -15,61 +16,6 @@ export interface TraceEntry {
   readonly seq: number;
 }
 
-/**
- * The last lines of one direction, as parallel arrays grown up to `capacity` (no object per
- * line): a circular buffer whose oldest element is at `head`. A line not kept is `null` with
- * its size in `sizes` (it counts no bytes).
- */
-class DirectionRing {
-  private readonly lines: Array<string | null> = [];
-  private readonly times: number[] = [];
-  private readonly seqs: number[] = [];
-  private readonly sizes: number[] = [];
-  head = 0;
-  count = 0;
-
-  constructor(private readonly capacity: number) {}
-
-  /** Adds a line; returns the bytes of the line it overwrote (0 when none, or a marker). */
-  push(line: string | null, t: number, seq: number, size: number): number {
-    let freed = 0;
-    if (this.count === this.capacity) freed = this.shift();
-    // While the arrays are shorter than the capacity, head + count is their length (push).
-    const i = (this.head + this.count) % this.capacity;
-    this.lines[i] = line;
-    this.times[i] = t;
-    this.seqs[i] = seq;
-    this.sizes[i] = size;
-    this.count++;
-    return freed;
-  }
-
-  /** The sequence number of the oldest line, or Infinity when empty. */
-  oldestSeq(): number {
-    return this.count === 0 ? Infinity : (this.seqs[this.head] as number);
-  }
-
-  /** Drops the oldest line; returns the bytes it counted. */
-  shift(): number {
-    if (this.count === 0) return 0;
-    const i = this.head;
-    const line = this.lines[i] ?? null;
-    const bytes = line === null ? 0 : (this.sizes[i] as number);
-    this.lines[i] = null;
-    this.head = (i + 1) % this.capacity;
-    this.count--;
-    return bytes;
-  }
-
-  /** The kept lines, oldest first. */
-  collect(direction: Direction, out: TraceEntry[]): void {
-    for (let k = 0; k < this.count; k++) {
-      const i = (this.head + k) % this.capacity;
-      out.push(entryOf(direction, this.lines[i] ?? null, this.times[i] as number, this.seqs[i] as number, this.sizes[i] as number));
-    }
-  }
-}
-
 const METHOD = /"method"\s*:\s*"((?:[^"\\]|\\.)*)"/;
 
 /** A stored line as an API entry (its method read from the text here, at read time only). */
@@ -82,51 +28,92 @@ export function entryOf(direction: Direction, line: string | null, t: number, se
 }
 
 /**
- * The message trace of one connection: the last `linesPerDirection` lines each way, with their
- * times, in arrival order across both directions. Byte bounds are enforced by the TraceStore,
- * which evicts through {@link evictOldest}.
+ * The message trace of one connection: the last `linesPerDirection` lines each way in a
+ * {@link LineRing} per direction, at most `bytesPerConnection` bytes in both together (the oldest
+ * line of either direction goes first), in arrival order across both directions (`seq`). The
+ * TraceStore decides what is written; the global bound evicts through {@link evictOldest}.
  */
 export class ConnectionTrace {
-  private readonly up: DirectionRing;
-  private readonly down: DirectionRing;
-  private seq = 0;
-  /** Bytes of the kept lines (what the byte bounds count). */
-  bytes = 0;
+  private readonly up: LineRing;
+  private readonly down: LineRing;
+  /** Lines numbered so far (both directions); the next line is `seq + 1`. */
+  seq = 0;
   /** Someone follows this connection live (/api/events?connection=): new lines are pushed to them. */
   watched = false;
 
-  constructor(linesPerDirection: number) {
-    this.up = new DirectionRing(linesPerDirection);
-    this.down = new DirectionRing(linesPerDirection);
+  constructor(
+    private readonly linesPerDirection: number,
+    private readonly bytesPerConnection: number,
+  ) {
+    this.up = new LineRing(bytesPerConnection, linesPerDirection);
+    this.down = new LineRing(bytesPerConnection, linesPerDirection);
+  }
+
+  /** Ring bytes held by the kept lines (what the byte bounds count). */
+  get bytes(): number {
+    return this.up.used + this.down.used;
+  }
+
+  /** Ring bytes allocated (>= bytes), for the memory probe. */
+  get capacity(): number {
+    return this.up.capacity + this.down.capacity;
   }
 
   get lineCount(): number {
     return this.up.count + this.down.count;
   }
 
-  /** Adds a line (null = not kept, `size` its length); returns the change of `bytes` and the line's seq. */
-  append(direction: Direction, line: string | null, t: number, size: number): number {
-    const seq = ++this.seq;
+  /**
+   * Makes room for `lines` new lines of `direction` holding `footprint` bytes (<= the per-connection
+   * bound): drops that direction's oldest lines over the line bound, then the oldest lines of either
+   * direction over the byte bound. Returns the ring to write them to.
+   */
+  reserve(direction: Direction, lines: number, footprint: number): LineRing {
     const ring = direction === 'miner_to_pool' ? this.up : this.down;
-    const freed = ring.push(line, t, seq, size);
-    this.bytes += (line === null ? 0 : size) - freed;
-    return seq;
+    if (ring.count + lines > this.linesPerDirection) ring.drop(ring.count + lines - this.linesPerDirection);
+    while (this.bytes + footprint > this.bytesPerConnection && this.lineCount > 0) this.evictOldest();
+    return ring;
   }
 
-  /** Drops the oldest line of either direction; returns the bytes freed (0 when it counted none or nothing was left). */
+  /** Adds a line whose bytes are not kept (over a size bound): its size, time and seq only. */
+  addNotKept(direction: Direction, size: number, t: number, seq: number): void {
+    this.reserve(direction, 1, 0).addNotKept(size, t, seq);
+  }
+
+  /** Drops the oldest line of either direction; returns the bytes freed (0 when it held none or nothing was left). */
   evictOldest(): number {
     const ring = this.up.oldestSeq() < this.down.oldestSeq() ? this.up : this.down;
-    const freed = ring.shift();
-    this.bytes -= freed;
-    return freed;
+    return ring.shift();
   }
 
-  /** The last `limit` lines (both directions), oldest first. */
-  entries(limit = Infinity): TraceEntry[] {
+  /** Drops every line (a run of newer lines fills the byte bound alone). */
+  clear(): void {
+    while (this.lineCount > 0) this.evictOldest();
+  }
+
+  /** Gives back the memory allocated beyond what is kept (the connection closed: nothing more comes). */
+  compact(): void {
+    this.up.compact();
+    this.down.compact();
+  }
+
+  /** The last `limit` lines (both directions), oldest first; `timeOrigin` turns line times into wall clock. */
+  entries(limit = Infinity, timeOrigin = 0): TraceEntry[] {
+    // From the newest backwards, so that only the lines returned are decoded.
+    const n = Math.min(limit, this.lineCount);
+    const picks: Array<[LineRing, number]> = [];
+    let u = this.up.count - 1;
+    let d = this.down.count - 1;
+    while (picks.length < n) {
+      if (d < 0 || (u >= 0 && this.up.seqAt(u) > this.down.seqAt(d))) picks.push([this.up, u--]);
+      else picks.push([this.down, d--]);
+    }
     const out: TraceEntry[] = [];
-    this.up.collect('miner_to_pool', out);
-    this.down.collect('pool_to_miner', out);
-    out.sort((a, b) => a.seq - b.seq);
-    return out.length > limit ? out.slice(out.length - limit) : out;
+    for (let k = picks.length - 1; k >= 0; k--) {
+      const [ring, index] = picks[k] as [LineRing, number];
+      const direction: Direction = ring === this.up ? 'miner_to_pool' : 'pool_to_miner';
+      ring.read(index, (text, size, t, seq) => out.push(entryOf(direction, text, timeOrigin + t, seq, size)));
+    }
+    return out;
   }
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { LineTap } from '@stratum-relay/proxy-core';
 import type { Direction, ProxyEvent } from '@stratum-relay/shared-types';
 import type { EventSource } from '../metrics-collector';
-import { maskAuthorize } from './authorize-mask';
+import { ChunkLines } from './chunk-lines';
 import type { CloseInfo, ConnectionDetails } from './connection-details';
 import { ConnectionTrace, entryOf, type TraceEntry } from './connection-trace';
 
@@ -47,12 +47,19 @@ export type TraceListener = (connectionId: number, entry: TraceEntry) => void;
  * (at most `maxClosed` of them) with their details as they were when they closed.
  *
  * Bounds: `linesPerDirection` lines each way and `bytesPerConnection` bytes per connection (the
- * oldest lines go first); `maxBytes` over the whole process, enforced on every line: first the
+ * oldest lines go first); `maxBytes` over the whole process, enforced on every chunk: first the
  * traces of closed connections go (oldest close first), then lines of the open connections that
  * hold more than their fair share (maxBytes / open connections), the appending one first. A line
  * over the per-connection bound is kept as a marker with its size only. The authorize password is
- * masked before a line is stored. Only the kept line is copied out of the relayed chunk (one
- * string per line: no Buffer, no object per line).
+ * masked before a line is stored.
+ *
+ * HOT PATH while tracing. The tap only notes where each line of a chunk is ({@link ChunkLines});
+ * when the chunk ends ({@link chunkEnd}) the lines the trace keeps are copied into the
+ * connection's byte rings (`LineRing`), consecutive ones with one copy: no string and no
+ * object per line, and no copy of a line the trace would drop at once (a 64 KiB chunk holds
+ * hundreds of submits, the trace keeps 200). Strings are built when the API reads a trace. A
+ * watched connection's lines are stored (and pushed) one by one. `bytes` count the ring bytes the
+ * kept lines hold (with the newline between lines copied together).
  */
 export class TraceStore implements LineTap {
   readonly linesPerDirection: number;
@@ -67,6 +74,8 @@ export class TraceStore implements LineTap {
   private readonly closed = new Map<number, ClosedConnection>();
   private readonly listeners = new Map<number, Set<TraceListener>>();
   private totalBytes = 0;
+  /** The lines of the chunk being split (one connection and direction), not stored yet. */
+  private readonly run: ChunkLines;
   /** Where the search for an open connection over its fair share resumes (round robin). */
   private victims: IterableIterator<[number, ConnectionTrace]> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -82,6 +91,7 @@ export class TraceStore implements LineTap {
     this.maxClosed = options.maxClosed ?? MAX_CLOSED_CONNECTIONS;
     this.now = options.now ?? Date.now;
     this.timeOrigin = options.timeOrigin ?? performance.timeOrigin;
+    this.run = new ChunkLines(this.linesPerDirection, this.bytesPerConnection);
   }
 
   /** Whether lines are traced at all (TRACE_LINES > 0): only then is the store given to the relay as its line tap. */
@@ -91,12 +101,23 @@ export class TraceStore implements LineTap {
 
   /** Bytes of every kept line (what TRACE_MAX_BYTES bounds). */
   get bytes(): number {
+    this.flush();
     return this.totalBytes;
   }
 
   /** Traces and closed records held, for leak tests and the bench. */
   size(): { open: number; closed: number; bytes: number } {
+    this.flush();
     return { open: this.open.size, closed: this.closed.size, bytes: this.totalBytes };
+  }
+
+  /** Bytes of the rings allocated for lines (>= bytes: a ring grows by doubling), for the memory probe. */
+  allocatedBytes(): number {
+    this.flush();
+    let allocated = 0;
+    for (const trace of this.open.values()) allocated += trace.capacity;
+    for (const closed of this.closed.values()) allocated += closed.trace?.capacity ?? 0;
+    return allocated;
   }
 
   /**
@@ -118,43 +139,67 @@ export class TraceStore implements LineTap {
     this.sweeper = null;
   }
 
-  /** LineTap, HOT PATH while tracing: one string per line, masked if it is an authorize. */
+  /** LineTap, HOT PATH while tracing: notes where the line is; {@link chunkEnd} stores what is kept. */
   line(connectionId: number, direction: Direction, buf: Buffer, start: number, end: number, t: number): void {
-    const size = end - start;
-    let text: string | null = null;
-    if (size <= this.bytesPerConnection) {
-      text = buf.toString('utf8', start, end);
-      // Miners send the password; a pool never sends mining.authorize.
-      if (direction === 'miner_to_pool') text = maskAuthorize(text);
-    }
-    this.record(connectionId, direction, text, t, size);
+    if (this.linesPerDirection === 0) return;
+    const run = this.run;
+    if (buf !== run.buf || connectionId !== run.connectionId || direction !== run.direction) this.beginRun(connectionId, direction, buf);
+    run.add(start, end, t);
+    if (run.watched) this.flush();
   }
 
   /** LineTap: a line over MAX_LINE_BYTES, skipped by the parser: a marker with its size. */
   oversized(connectionId: number, direction: Direction, bytes: number, t: number): void {
-    this.record(connectionId, direction, null, t, bytes);
+    if (this.linesPerDirection === 0) return;
+    const run = this.run;
+    if (connectionId !== run.connectionId || direction !== run.direction) this.beginRun(connectionId, direction, null);
+    run.addOversized(bytes, t);
+    if (run.watched) this.flush();
   }
 
-  private record(connectionId: number, direction: Direction, text: string | null, t: number, size: number): void {
-    if (this.linesPerDirection === 0) return;
+  /** LineTap: the chunk's lines are all seen (its buffer is about to go): stores what the trace keeps. */
+  chunkEnd(): void {
+    this.flush();
+    this.run.release();
+  }
+
+  private beginRun(connectionId: number, direction: Direction, buf: Buffer | null): void {
+    this.flush();
+    let trace = this.open.get(connectionId);
+    if (trace === undefined) {
+      trace = new ConnectionTrace(this.linesPerDirection, this.bytesPerConnection);
+      trace.watched = this.listeners.has(connectionId);
+      this.open.set(connectionId, trace);
+    }
+    this.run.begin(connectionId, direction, buf, trace);
+  }
+
+  /** Stores the noted lines that the trace keeps (the newest, within both bounds), then the global bound. */
+  private flush(): void {
+    const run = this.run;
+    if (run.count === 0) return;
+    const trace = run.trace as ConnectionTrace;
+    const before = trace.bytes;
     try {
-      let trace = this.open.get(connectionId);
-      if (trace === undefined) {
-        trace = new ConnectionTrace(this.linesPerDirection);
-        trace.watched = this.listeners.has(connectionId);
-        this.open.set(connectionId, trace);
-      }
-      const before = trace.bytes;
-      const wall = this.timeOrigin + t;
-      const seq = trace.append(direction, text, wall, size);
-      while (trace.bytes > this.bytesPerConnection && trace.lineCount > 0) trace.evictOldest();
-      this.totalBytes += trace.bytes - before;
-      if (this.totalBytes > this.maxBytes) this.enforceGlobal(trace);
-      if (trace.watched) this.notify(connectionId, entryOf(direction, text, wall, seq, size));
+      run.store(run.watched ? this.watcher : null);
     } catch {
       this.internalErrors++;
+      run.count = 0;
+    }
+    this.totalBytes += trace.bytes - before;
+    if (this.totalBytes > this.maxBytes) {
+      try {
+        this.enforceGlobal(trace);
+      } catch {
+        this.internalErrors++;
+      }
     }
   }
+
+  /** A watched connection's lines (stored one by one) to its listeners. */
+  private readonly watcher = (text: string | null, size: number, t: number, seq: number): void => {
+    this.notify(this.run.connectionId, entryOf(this.run.direction, text, this.timeOrigin + t, seq, size));
+  };
 
   private enforceGlobal(appending: ConnectionTrace): void {
     for (const closed of this.closed.values()) {
@@ -188,6 +233,7 @@ export class TraceStore implements LineTap {
     if (event.type !== 'connection.closed') return;
     try {
       const id = event.connectionId;
+      if (id === this.run.connectionId) this.chunkEnd();
       const trace = this.open.get(id) ?? null;
       this.open.delete(id);
       this.victims = null;
@@ -197,7 +243,10 @@ export class TraceStore implements LineTap {
         if (trace !== null) this.totalBytes -= trace.bytes;
         return;
       }
-      if (trace !== null) trace.watched = false;
+      if (trace !== null) {
+        trace.watched = false;
+        trace.compact();
+      }
       this.closed.set(id, { details, closedAt: at, trace });
       while (this.closed.size > this.maxClosed) this.dropOldestClosed();
     } catch {
@@ -235,12 +284,13 @@ export class TraceStore implements LineTap {
 
   /** A connection's last `limit` lines, oldest first; null when neither open with a trace nor kept closed. */
   trace(connectionId: number, limit = Infinity): TraceEntry[] | null {
+    this.flush();
     this.expire();
     const open = this.open.get(connectionId);
-    if (open !== undefined) return open.entries(limit);
+    if (open !== undefined) return open.entries(limit, this.timeOrigin);
     const closed = this.closed.get(connectionId);
     if (closed === undefined) return null;
-    return closed.trace?.entries(limit) ?? [];
+    return closed.trace?.entries(limit, this.timeOrigin) ?? [];
   }
 
   /** Whether the connection is known here as closed and kept. */
