@@ -75,8 +75,15 @@ export interface MetricsCollectorOptions {
    * (answered, dropped as timed out, lost at close), so its rows equal stratum_submits_total, and
    * one row per closed connection. Absent: nothing is built for it.
    */
-  journal?: JournalSink | null;
+  journal?: CollectorShareSink | null;
 }
+
+/**
+ * The journal sink, optionally saying which connections' submits it reads the job id of: a sink
+ * for a few connections (tracing's sampled ones) spares every other submit the decoding of its
+ * params. Without `readsSubmitsOf`, every connection's are read.
+ */
+export type CollectorShareSink = JournalSink & { readsSubmitsOf?(connectionId: number): boolean };
 
 /** Anything with the ProxyEventBus `subscribe` shape. */
 export interface EventSource {
@@ -133,6 +140,7 @@ export class MetricsCollector {
   private readonly wallNow: () => number;
   private readonly sweepIntervalMs: number;
   private readonly journal: JournalSink | null;
+  private readonly journalReads: ((connectionId: number) => boolean) | null;
 
   private readonly states = new Map<number, ConnectionState>();
   /** One shared object per distinct job: a farm's connections receive the same notifies. */
@@ -191,6 +199,8 @@ export class MetricsCollector {
     this.wallNow = options.wallNow ?? Date.now;
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(options.submitTimeoutMs / 4)));
     this.journal = options.journal ?? null;
+    const reads = options.journal?.readsSubmitsOf;
+    this.journalReads = reads === undefined ? null : reads.bind(options.journal);
     this.unknownSeries = this.seriesFor(UNKNOWN_CLIENT_ID, NO_POOL_LABEL);
 
     const perDirection = <T>(make: (d: Direction) => T): Record<Direction, T> =>
@@ -745,7 +755,10 @@ export class MetricsCollector {
   /** A request or notification from the miner. Returns what its pending entry must remember. */
   private onMinerMethod(s: ConnectionState, method: string, e: { readonly params: readonly unknown[] }, answerExpected: boolean): RequestInfo {
     // HOT PATH: `e.params` of a lent event is decoded when read; a submit's only when audited.
-    if (method === 'mining.submit') return this.onSubmit(s, s.jobs !== null || this.journal !== null ? e.params : UNREAD_PARAMS, answerExpected);
+    if (method === 'mining.submit') {
+      const read = s.jobs !== null || (this.journal !== null && (this.journalReads === null || this.journalReads(s.connectionId)));
+      return this.onSubmit(s, read ? e.params : UNREAD_PARAMS, answerExpected);
+    }
     if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, e.params[0]);
     return plainRequestInfo(method);
   }

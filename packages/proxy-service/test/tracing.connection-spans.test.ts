@@ -16,6 +16,7 @@ import {
 import { createMetrics } from '@stratum-relay/metrics';
 import { Registry } from 'prom-client';
 import { MetricsCollector } from '../src/metrics-collector';
+import { combineSinks } from '../src/tracing/combine-sinks';
 import { ConnectionSpans, SPAN_CONNECTION, SPAN_SUBMIT, SPAN_UPSTREAM_CONNECT } from '../src/tracing/connection-spans';
 import { mainnetBlockJobs } from './helpers/metrics-block-job';
 import { EventScript, POOL } from './helpers/metrics-events';
@@ -227,5 +228,29 @@ describe('tracing spans from the event bus', () => {
     expect(collector.connectionStatuses().map((c) => c.accepted)).toEqual([1]);
     s.close(1);
     expect(finished()).toEqual([]);
+  });
+});
+
+describe('the collector sink shared by the journal and the spans', () => {
+  const rows: string[] = [];
+  const journal = { share: () => rows.push('journal'), connection: () => undefined };
+  it('is null without a sink, the sink itself with one, and hands each row to both with two', () => {
+    const { spans } = setup();
+    expect(combineSinks(null, undefined)).toBeNull();
+    expect(combineSinks(null, spans.shares)).toBe(spans.shares);
+    const both = combineSinks(journal, spans.shares);
+    both?.share({ time: 0, worker: null, pool: 'none', jobId: null, difficulty: 1, result: 'lost', reason: null, audit: null, shareDifficulty: null, blockCandidate: false, latencyMs: null, connectionId: 1, remoteAddress: '' });
+    expect(rows).toEqual(['journal']);
+  });
+
+  it('has the collector read submit params only for sampled connections, unless the journal (which reads all) is on', () => {
+    const { spans, script: s } = setup();
+    s.openToPool(1);
+    expect(spans.shares.readsSubmitsOf?.(1)).toBe(true);
+    expect(spans.shares.readsSubmitsOf?.(2)).toBe(false);
+    expect(combineSinks(journal, spans.shares)?.readsSubmitsOf).toBeUndefined();
+    const off = setup(new AlwaysOffSampler());
+    off.script.openToPool(1);
+    expect(off.spans.shares.readsSubmitsOf?.(1)).toBe(false);
   });
 });

@@ -1,15 +1,20 @@
-import type { ConnectionRow, JournalSink, ShareRow } from '@stratum-relay/share-journal';
+import type { ConnectionRow, ShareRow } from '@stratum-relay/share-journal';
+import type { CollectorShareSink } from '../metrics-collector';
 
 /**
  * One sink for the collector from several (the share journal and the tracing spans): null when
  * there is none, so the collector builds no rows; the sink itself when there is one, so a single
  * consumer costs no extra call. Sinks never throw (the JournalSink contract), so each gets every row.
  */
-export function combineSinks(...sinks: ReadonlyArray<JournalSink | null | undefined>): JournalSink | null {
-  const present = sinks.filter((s): s is JournalSink => s !== null && s !== undefined);
+export function combineSinks(...sinks: ReadonlyArray<CollectorShareSink | null | undefined>): CollectorShareSink | null {
+  const present = sinks.filter((s): s is CollectorShareSink => s !== null && s !== undefined);
   if (present.length === 0) return null;
-  if (present.length === 1) return present[0] as JournalSink;
+  if (present.length === 1) return present[0] as CollectorShareSink;
+  // A submit's params are read when any sink reads that connection's (the journal: all of them).
+  const readers = present.map((s) => s.readsSubmitsOf?.bind(s));
+  const all = readers.some((r) => r === undefined);
   return {
+    ...(all ? {} : { readsSubmitsOf: (id: number) => readers.some((r) => r?.(id) === true) }),
     share(row: ShareRow): void {
       for (const s of present) s.share(row);
     },

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import type { ConnectionRow, JournalSink, ShareRow } from '@stratum-relay/share-journal';
+import type { ConnectionRow, ShareRow } from '@stratum-relay/share-journal';
 import type {
   ConnectionAdoptedEvent,
   ConnectionClosedEvent,
@@ -11,6 +11,7 @@ import type {
   UpstreamConnectFailedEvent,
 } from '@stratum-relay/shared-types';
 import { sanitizeWorkerName } from '../client-id-cap';
+import type { CollectorShareSink } from '../metrics-collector';
 
 /** What the spans need from ProxyServer.events. */
 export interface EventSource {
@@ -56,10 +57,14 @@ export class ConnectionSpans {
   private readonly traced = new Map<number, Traced>();
   private unsubscribe: (() => void) | undefined;
 
-  /** The collector's share sink: one call per submit once its fate is known. */
-  readonly shares: JournalSink = {
+  /**
+   * The collector's share sink: one call per submit once its fate is known. Only sampled
+   * connections' submits have their params read for it (HOT PATH: the rest decode nothing).
+   */
+  readonly shares: CollectorShareSink = {
     share: (row: ShareRow) => this.onShare(row),
     connection: (_row: ConnectionRow) => undefined,
+    readsSubmitsOf: (connectionId: number) => this.traced.has(connectionId),
   };
 
   constructor(private readonly tracer: Tracer) {}
