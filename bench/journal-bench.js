@@ -1,7 +1,7 @@
 'use strict';
 // Share journal benchmark. Needs the build (`npx tsc -b`).
 //
-//   node bench/journal-bench.js [--rate 5000] [--seconds 5] [--rows 200000] [--connections 500]
+//   node bench/journal-bench.js [--rate 5000] [--seconds 5] [--paced-rounds 3] [--rows 200000] [--connections 500]
 //   node bench/journal-bench.js --relay [--rate 5000] [--rounds 5] [--seconds 5]
 //
 // SQLite is measured two ways: `loop` = SqliteBackend called on the relay's own thread (what the
@@ -11,7 +11,7 @@
 //    answer per share (SHARE_AUDIT=off, no sockets) as fast as it goes, in the same process,
 //    alternating off/loop/thread rounds; shares/s of the relay's thread (with the thread backend
 //    the SQLite work runs on another core when there is one: this is the relay thread's cost).
-// 2. Paced at --rate shares/s for --seconds, each way: per-batch write time (median, p99, max;
+// 2. Paced at --rate shares/s for --seconds, journal off (the control) and each way: per-batch write time (median, p99, max;
 //    with `loop` the max is the longest the event loop was held by a synchronous batch, with
 //    `thread` it is the round trip to the thread), the event loop's delay p99/max while writing,
 //    rows dropped (must be 0).
@@ -31,6 +31,7 @@ const RATE = Number(args.rate ?? 5000);
 const SECONDS = Number(args.seconds ?? 5);
 const ROWS = Number(args.rows ?? 200_000);
 const CONNECTIONS = Number(args.connections ?? 500);
+const PACED_ROUNDS = Number(args['paced-rounds'] ?? 3);
 const root = path.join(__dirname, '..', 'packages');
 const { ShareJournal, SqliteBackend, SqliteThreadBackend } = require(path.join(root, 'share-journal/dist/index.js'));
 const { MetricsCollector } = require(path.join(root, 'proxy-service/dist/metrics-collector.js'));
@@ -93,17 +94,21 @@ async function throughput(backend, ms) {
   return shares / elapsed;
 }
 
+/** `kind` null: the same paced collector without a journal, the control for the machine's own event-loop delay. */
 async function paced(kind) {
-  const backend = BACKENDS[kind](newFile());
   const writes = [];
-  const write = backend.write.bind(backend);
-  backend.write = async (batch) => {
-    const t0 = performance.now();
-    await write(batch);
-    writes.push(performance.now() - t0);
-  };
-  const journal = new ShareJournal({ backend, maxQueue: 100_000, retentionDays: null });
-  journal.start();
+  let journal = null;
+  if (kind !== null) {
+    const backend = BACKENDS[kind](newFile());
+    const write = backend.write.bind(backend);
+    backend.write = async (batch) => {
+      const t0 = performance.now();
+      await write(batch);
+      writes.push(performance.now() - t0);
+    };
+    journal = new ShareJournal({ backend, maxQueue: 100_000, retentionDays: null });
+    journal.start();
+  }
   const { share } = collectorWith(journal);
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -118,9 +123,9 @@ async function paced(kind) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   loop.disable();
-  await journal.close(30_000);
+  await journal?.close(30_000);
   writes.sort((a, b) => a - b);
-  return { sent, written: journal.written, dropped: journal.dropped, batches: writes.length, writeMs: { p50: pct(writes, 0.5), p99: pct(writes, 0.99), max: writes[writes.length - 1] }, loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
+  return { sent, written: journal?.written ?? 0, dropped: journal?.dropped ?? 0, batches: writes.length, writeMs: { p50: pct(writes, 0.5) ?? NaN, p99: pct(writes, 0.99) ?? NaN, max: writes[writes.length - 1] ?? NaN }, loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
 }
 
 async function bulk() {
@@ -183,9 +188,21 @@ async function relayCapacity() {
     return;
   }
   await collectorRounds();
-  for (const kind of ['loop', 'thread']) {
-    const p = await paced(kind);
-    console.log(`paced ${RATE} shares/s for ${SECONDS} s, SQLite ${kind === 'loop' ? 'on the loop' : 'thread'}: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
+  // Rounds interleave the three so that a busy neighbour hurts each alike; every round is printed, then the medians.
+  const kinds = [null, 'loop', 'thread'];
+  const label = (kind) => (kind === null ? 'journal off' : kind === 'loop' ? 'SQLite on the loop' : 'SQLite thread');
+  const pacedRuns = new Map(kinds.map((k) => [k, []]));
+  for (let round = 1; round <= PACED_ROUNDS; round++) {
+    for (const kind of kinds) {
+      const p = await paced(kind);
+      pacedRuns.get(kind).push(p);
+      console.log(`paced ${RATE} shares/s for ${SECONDS} s, round ${round}, ${label(kind)}: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const kind of kinds) {
+    const runs = pacedRuns.get(kind);
+    console.log(`paced median of ${PACED_ROUNDS}, ${label(kind)}: batch ms p50 ${median(runs.map((r) => r.writeMs.p50)).toFixed(2)} max ${median(runs.map((r) => r.writeMs.max)).toFixed(2)}; event-loop delay p99 ${median(runs.map((r) => r.loopDelayMs.p99)).toFixed(2)} ms, max ${median(runs.map((r) => r.loopDelayMs.max)).toFixed(2)} ms; dropped ${runs.reduce((a, r) => a + r.dropped, 0)}`);
   }
   const b = await bulk();
   console.log(`bulk ${b.rows} rows: ${b.rowsPerSecond} rows/s in 1,000-row transactions; ${(b.bytesPerMillion / 1024 / 1024).toFixed(1)} MiB per million shares (SQLite, with indexes)`);
