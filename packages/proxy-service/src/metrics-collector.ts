@@ -79,11 +79,12 @@ export interface MetricsCollectorOptions {
 }
 
 /**
- * The journal sink, optionally saying which connections' submits it reads the job id of: a sink
- * for a few connections (tracing's sampled ones) spares every other submit the decoding of its
- * params. Without `readsSubmitsOf`, every connection's are read.
+ * The journal sink, optionally saying which connections' share rows it wants: a sink for a few
+ * connections (tracing's sampled ones) spares every other submit the decoding of its params and
+ * the row of its answer (HOT PATH). Without `wantsSharesOf`, every connection's (the journal:
+ * its rows equal stratum_submits_total). The rare unanswered fates are handed over regardless.
  */
-export type CollectorShareSink = JournalSink & { readsSubmitsOf?(connectionId: number): boolean };
+export type CollectorShareSink = JournalSink & { wantsSharesOf?(connectionId: number): boolean };
 
 /** Anything with the ProxyEventBus `subscribe` shape. */
 export interface EventSource {
@@ -140,7 +141,7 @@ export class MetricsCollector {
   private readonly wallNow: () => number;
   private readonly sweepIntervalMs: number;
   private readonly journal: JournalSink | null;
-  private readonly journalReads: ((connectionId: number) => boolean) | null;
+  private readonly journalWants: ((connectionId: number) => boolean) | null;
 
   private readonly states = new Map<number, ConnectionState>();
   /** One shared object per distinct job: a farm's connections receive the same notifies. */
@@ -199,8 +200,8 @@ export class MetricsCollector {
     this.wallNow = options.wallNow ?? Date.now;
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(options.submitTimeoutMs / 4)));
     this.journal = options.journal ?? null;
-    const reads = options.journal?.readsSubmitsOf;
-    this.journalReads = reads === undefined ? null : reads.bind(options.journal);
+    const reads = options.journal?.wantsSharesOf;
+    this.journalWants = reads === undefined ? null : reads.bind(options.journal);
     this.unknownSeries = this.seriesFor(UNKNOWN_CLIENT_ID, NO_POOL_LABEL);
 
     const perDirection = <T>(make: (d: Direction) => T): Record<Direction, T> =>
@@ -756,7 +757,7 @@ export class MetricsCollector {
   private onMinerMethod(s: ConnectionState, method: string, e: { readonly params: readonly unknown[] }, answerExpected: boolean): RequestInfo {
     // HOT PATH: `e.params` of a lent event is decoded when read; a submit's only when audited.
     if (method === 'mining.submit') {
-      const read = s.jobs !== null || (this.journal !== null && (this.journalReads === null || this.journalReads(s.connectionId)));
+      const read = s.jobs !== null || this.journalWantsShares(s);
       return this.onSubmit(s, read ? e.params : UNREAD_PARAMS, answerExpected);
     }
     if (method === 'mining.authorize' && !s.authorized) this.onAuthorize(s, e.params[0]);
@@ -828,6 +829,10 @@ export class MetricsCollector {
   private submitted(s: ConnectionState, info: RequestInfo, answerExpected: boolean): RequestInfo {
     if (!answerExpected && this.journal !== null) this.journal.share(this.shareRow(s, this.now(), info, 'lost', null, null, null, null));
     return info;
+  }
+
+  private journalWantsShares(s: ConnectionState): boolean {
+    return this.journal !== null && (this.journalWants === null || this.journalWants(s.connectionId));
   }
 
   /** A journal row for a submit relayed at `t` (monotonic ms, the events' clock). */
@@ -967,7 +972,7 @@ export class MetricsCollector {
       check = result === null ? ShareCheck.Invalid : this.judge(s, result, info.difficulty);
     }
     const verdict = auditVerdict(check, accepted);
-    if (this.journal !== null) {
+    if (this.journal !== null && this.journalWantsShares(s)) {
       const reason = accepted ? null : rejectReason(error);
       this.journal.share(this.shareRow(s, submittedAt, info, accepted ? 'accepted' : 'rejected', reason, verdict, answeredAt - submittedAt, rehashed));
     }

@@ -246,11 +246,11 @@ describe('the collector sink shared by the journal and the spans', () => {
   it('has the collector read submit params only for sampled connections, unless the journal (which reads all) is on', () => {
     const { spans, script: s } = setup();
     s.openToPool(1);
-    expect(spans.shares.readsSubmitsOf?.(1)).toBe(true);
-    expect(spans.shares.readsSubmitsOf?.(2)).toBe(false);
-    expect(combineSinks(journal, spans.shares)?.readsSubmitsOf).toBeUndefined();
+    expect(spans.shares.wantsSharesOf?.(1)).toBe(true);
+    expect(spans.shares.wantsSharesOf?.(2)).toBe(false);
+    expect(combineSinks(journal, spans.shares)?.wantsSharesOf).toBeUndefined();
     const off = setup(new AlwaysOffSampler());
     off.script.openToPool(1);
-    expect(off.spans.shares.readsSubmitsOf?.(1)).toBe(false);
+    expect(off.spans.shares.wantsSharesOf?.(1)).toBe(false);
   });
 });

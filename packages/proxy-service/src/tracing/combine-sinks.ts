@@ -10,11 +10,11 @@ export function combineSinks(...sinks: ReadonlyArray<CollectorShareSink | null |
   const present = sinks.filter((s): s is CollectorShareSink => s !== null && s !== undefined);
   if (present.length === 0) return null;
   if (present.length === 1) return present[0] as CollectorShareSink;
-  // A submit's params are read when any sink reads that connection's (the journal: all of them).
-  const readers = present.map((s) => s.readsSubmitsOf?.bind(s));
+  // A connection's rows are built when any sink wants them (the journal: every connection's).
+  const readers = present.map((s) => s.wantsSharesOf?.bind(s));
   const all = readers.some((r) => r === undefined);
   return {
-    ...(all ? {} : { readsSubmitsOf: (id: number) => readers.some((r) => r?.(id) === true) }),
+    ...(all ? {} : { wantsSharesOf: (id: number) => readers.some((r) => r?.(id) === true) }),
     share(row: ShareRow): void {
       for (const s of present) s.share(row);
     },

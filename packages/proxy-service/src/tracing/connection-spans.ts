@@ -58,13 +58,13 @@ export class ConnectionSpans {
   private unsubscribe: (() => void) | undefined;
 
   /**
-   * The collector's share sink: one call per submit once its fate is known. Only sampled
-   * connections' submits have their params read for it (HOT PATH: the rest decode nothing).
+   * The collector's share sink: one call per submit once its fate is known. It wants only the
+   * sampled connections' rows (HOT PATH: the rest decode no params and build no row).
    */
   readonly shares: CollectorShareSink = {
     share: (row: ShareRow) => this.onShare(row),
     connection: (_row: ConnectionRow) => undefined,
-    readsSubmitsOf: (connectionId: number) => this.traced.has(connectionId),
+    wantsSharesOf: (connectionId: number) => this.traced.has(connectionId),
   };
 
   constructor(private readonly tracer: Tracer) {}
