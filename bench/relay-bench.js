@@ -10,7 +10,7 @@ const { parseArgs } = require('./lib/args');
 //                    [--latency-connections 500] [--rate 1000] [--merkle-depth 12]
 //                    [--targets direct,pipe,true,false] [--modes throughput,latency]
 //                    [--gc] [--cpu-prof <dir>] [--before <tree>] [--trees a=<tree>,b=<tree>]
-//                    [--journals a=sqlite,b=postgres://…]
+//                    [--journals a=sqlite,b=postgres://…] [--tracing a=0.01,b=1]
 //
 // --merkle-depth: levels of the merkle branch in the pool's mining.notify. 12 by default, as deep
 //   as mainnet's blocks of today (10-13); 3 gives the numbers measured before it was an option.
@@ -24,6 +24,10 @@ const { parseArgs } = require('./lib/args');
 //   that journal, e.g. `--journals sqlite=sqlite --targets pipe,false,sqlite:false`. `sqlite` is a
 //   new temp file per relay start; any other value (a postgres:// URL) is passed as it is. Each
 //   journal target's rows written and dropped during the round are printed with the round.
+// --tracing: named OpenTelemetry sampling ratios; `<name>:<value>` in --targets is a relay with
+//   OTEL_EXPORTER_OTLP_ENDPOINT set (tracing on, parent-based at that ratio of connections),
+//   exporting to an OTLP/HTTP sink in this process that answers 200 and discards, e.g.
+//   `--tracing otel=0.01 --targets pipe,false,otel:false`.
 // --gc: trace the relay process's garbage collections during the latency runs (V8's
 //   --trace-gc-nvp, turned on by bench/lib/gc-counter.js preloaded with NODE_OPTIONS=--require)
 //   and report scavenges per second, their mean pause, and the heap bytes the relay allocates
@@ -73,6 +77,16 @@ const JOURNALS = new Map(
       return [j.slice(0, at), j.slice(at + 1)];
     }),
 );
+const TRACINGS = new Map(
+  String(args.tracing ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((t) => {
+      const [name, ratio] = t.split('=');
+      if (!name || ratio === undefined || !(Number(ratio) >= 0 && Number(ratio) <= 1)) throw new Error(`--tracing: name=<ratio 0..1>, got ${t}`);
+      return [name, ratio];
+    }),
+);
 const { PIN, start, jsonLines, stop, cpuSeconds, freePort, waitHealthy } = require('./lib/procs');
 const { httpGet, parseMetrics } = require('./lib/metrics-text');
 const PROXY_BIN = path.join(__dirname, '../packages/proxy-service/bin/stratum-proxy.js');
@@ -115,6 +129,7 @@ function relayTarget(key) {
   // SHARE_AUDIT values have colons too (`sample:0.01`): a prefix is a tree only when one has its name.
   const colon = key.indexOf(':');
   if (colon !== -1 && JOURNALS.has(key.slice(0, colon))) return journalTarget(key.slice(0, colon), key.slice(colon + 1));
+  if (colon !== -1 && TRACINGS.has(key.slice(0, colon))) return tracingTarget(key.slice(0, colon), key.slice(colon + 1));
   const tree = colon !== -1 && TREES.has(key.slice(0, colon)) ? key.slice(0, colon) : null;
   const audit = tree === null ? key : key.slice(colon + 1);
   const bin = tree === null ? PROXY_BIN : path.join(TREES.get(tree), 'packages/proxy-service/bin/stratum-proxy.js');
@@ -146,6 +161,36 @@ function journalTarget(name, audit) {
         if (file !== null) for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
       };
       return relay;
+    },
+  };
+}
+
+/** Where tracing targets export: one OTLP/HTTP sink in this process, started with the first of them. */
+let otlpSink = null;
+function otlpSinkUrl() {
+  otlpSink ??= new Promise((resolve) => {
+    const server = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    server.listen(0, '127.0.0.1', () => {
+      server.unref();
+      resolve(`http://127.0.0.1:${server.address().port}`);
+    });
+  });
+  return otlpSink;
+}
+
+/** A stratum-relay (this tree) with OpenTelemetry tracing on at the ratio `name` of --tracing. */
+function tracingTarget(name, audit) {
+  const ratio = TRACINGS.get(name);
+  return {
+    name: `${relayName(audit)} + tracing ${ratio}`,
+    audit,
+    profileAs: `${name}-${audit}`,
+    async up(poolPort, probes) {
+      const env = { SHARE_AUDIT: audit, OTEL_EXPORTER_OTLP_ENDPOINT: await otlpSinkUrl(), OTEL_TRACES_SAMPLER_ARG: ratio, ...probeEnv(probes.gc, probes.cpuProf) };
+      return startRelay(PROXY_BIN, poolPort, env, probes.gc);
     },
   };
 }
