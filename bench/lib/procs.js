@@ -119,12 +119,12 @@ const PROXY_BIN = require('node:path').resolve(__dirname, '../../packages/proxy-
 
 /**
  * stratum-relay on core 1 in front of the pool on 127.0.0.1:`poolPort`, configured through the
- * environment like an operator would (`env` adds to or overrides the defaults). Resolves once
- * /healthz answers: {port, metricsPort, pid, child, stop}.
+ * environment like an operator would (`env` adds to or overrides the defaults). `bin`: another
+ * build's bin shim (default this tree's). Resolves once /healthz answers: {port, metricsPort, pid, child, stop}.
  */
-async function startRelay(poolPort, env = {}) {
+async function startRelay(poolPort, env = {}, { bin = PROXY_BIN } = {}) {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = start(PROXY_BIN, [], {
+  const child = start(bin, [], {
     cpu: 1,
     env: {
       POOL_HOST: '127.0.0.1',
