@@ -107,7 +107,7 @@ async function openEvents(base: string, path: string): Promise<{ next(match: (na
   const decoder = new TextDecoder();
   let buffer = '';
   // One read at a time, kept across calls: a read that outlived a call's deadline still delivers to the next call.
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let pending: ReturnType<typeof reader.read> | null = null;
   return {
     async next(match, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
