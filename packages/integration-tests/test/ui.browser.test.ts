@@ -10,9 +10,13 @@ const PASSWORD = 'sekrit-pass-91';
  * The /ui dashboard in a real browser (Debian's Chromium) while miner-sim mines through the proxy
  * to pool-sim, with METRICS_TOKEN set: the page asks for the token, the farm's hashrate and share
  * counts move, the workers table sorts, a worker's connection shows its trace growing live, and
- * its debug bundle downloads with the trace, the password masked and no secret.
+ * its debug bundle downloads with the trace, the password masked and no secret. Once with one
+ * process (it writes the screenshots), once with WORKERS=2 (the primary merges both workers).
  */
-describe('/ui in Chromium', () => {
+describe.each([
+  { workers: 1, screenshots: true },
+  { workers: 2, screenshots: false },
+])('/ui in Chromium with WORKERS=$workers', ({ workers: workerCount, screenshots }) => {
   let pool: PoolSimProcess;
   let proxy: ProxyProcess;
   let miners: TrackedProcess;
@@ -21,7 +25,7 @@ describe('/ui in Chromium', () => {
   beforeAll(async () => {
     // 4 miners at 50 kH/s against difficulty 0.00002: about one share per miner every 1.7 s.
     pool = await startPoolSimProcess(['--difficulty', '0.00002', '--job-interval', '2s']);
-    proxy = await startProxyProcess({ poolHost: '127.0.0.1', poolPort: pool.port, env: { METRICS_TOKEN: TOKEN, TRACE_LINES: '200' } });
+    proxy = await startProxyProcess({ poolHost: '127.0.0.1', poolPort: pool.port, env: { METRICS_TOKEN: TOKEN, TRACE_LINES: '200', WORKERS: String(workerCount) } });
     miners = spawnNode(BINS.minerSim, ['--url', `127.0.0.1:${proxy.proxyPort}`, '--miners', '4', '--hashrate', '50k', '--duration', '90', '--user', 'rig', '--password', PASSWORD]);
     session = await openBrowser({ width: 1280, height: 1000 });
   }, 60_000);
@@ -51,7 +55,7 @@ describe('/ui in Chromium', () => {
     await page.waitForFunction("/[1-9]/.test(document.getElementById('hashrate-1m').textContent)", null, { timeout: 15_000 });
     expect(await page.locator('#hashrate-1m').textContent()).toMatch(/H\/s$/);
     await page.locator('#workers tbody tr').nth(3).waitFor({ timeout: 10_000 });
-    await session.screenshot('ui-farm');
+    if (screenshots) await session.screenshot('ui-farm');
 
     // Sort by worker, both ways.
     const workers = async (): Promise<string[]> => page.locator('#workers tbody tr td:first-child').allTextContents();
@@ -72,12 +76,14 @@ describe('/ui in Chromium', () => {
     await page.waitForFunction(`document.querySelectorAll('#trace .tv-row').length > ${before}`, null, { timeout: 15_000 });
     expect(await page.locator('#trace').textContent()).toContain('mining.authorize');
     expect(await page.locator('#trace').textContent()).not.toContain(PASSWORD);
-    await session.screenshot('ui-connection');
+    if (screenshots) await session.screenshot('ui-connection');
+    // Several workers: the details say which worker process relays the connection.
+    if (workerCount > 1) expect(await page.locator('#conn-details').textContent()).toMatch(/worker process\d+/);
 
     // The bundle: one JSON document with the trace, the password masked, no secret.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#bundle').click()]);
     const text = readFileSync(await download.path(), 'utf8');
-    const bundle = JSON.parse(text) as { kind: string; connection: { worker: string }; trace: Array<{ line: string }>; config: Record<string, unknown>; version: string };
+    const bundle = JSON.parse(text) as { kind: string; connection: { worker: string }; trace: Array<{ line: string }>; config: Record<string, unknown>; version: string; workerId?: number };
     expect(bundle.kind).toBe('stratum-relay-debug-bundle');
     expect(bundle.connection.worker).toBe('rig.2');
     expect(bundle.trace.length).toBeGreaterThan(3);
@@ -86,6 +92,7 @@ describe('/ui in Chromium', () => {
     expect(text).not.toContain(TOKEN);
     expect(bundle.config).not.toHaveProperty('metricsToken');
     expect(typeof bundle.version).toBe('string');
+    if (workerCount > 1) expect(typeof bundle.workerId).toBe('number');
     // The two 401s are the page's first requests, before the token was given: the browser logs them.
     expect(session.errors().filter((e) => !e.includes('status of 401'))).toEqual([]);
   }, 90_000);
