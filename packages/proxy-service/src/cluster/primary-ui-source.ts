@@ -42,6 +42,11 @@ export type ClusterConnectionDetails = ConnectionDetails & { readonly workerId: 
 /** How long one merge of the farm view's families serves: every open page asks every 2 s, the workers' snapshots move every scrape. */
 const FARM_REGISTRY_TTL_MS = 1_000;
 
+/** ISO times (same format, same zone) compare as strings. */
+function byIsoTime(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Open before closed; between two open (or two closed) records of one id, the later worker's (answers come in worker id order). */
 function supersedes(next: ConnectionDetails, seen: ConnectionDetails): boolean {
   return next.closedAt === null || seen.closedAt !== null;
@@ -99,8 +104,8 @@ export class PrimaryUiSource implements UiSource {
     const closed: ClusterConnectionDetails[] = [];
     for (const d of byId.values()) (d.closedAt === null ? open : closed).push(d);
     // As one process lists them: open ones in accept order, then closed ones oldest close first.
-    open.sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.connectionId - b.connectionId));
-    closed.sort((a, b) => ((a.closedAt as string) < (b.closedAt as string) ? -1 : (a.closedAt as string) > (b.closedAt as string) ? 1 : a.connectionId - b.connectionId));
+    open.sort((a, b) => byIsoTime(a.since, b.since) || a.connectionId - b.connectionId);
+    closed.sort((a, b) => byIsoTime(a.closedAt ?? '', b.closedAt ?? '') || a.connectionId - b.connectionId);
     return { connections: [...open, ...closed], missingWorkers };
   }
 
