@@ -35,7 +35,7 @@ function badRequest(res: Response, message: string): void {
  */
 function notFoundOrUnavailable(res: Response, missingWorkers: readonly number[], what: string): void {
   if (missingWorkers.length > 0) {
-    res.status(503).json({ error: 'workers_unavailable', message: `${what} not found in the workers that answered; worker ${missingWorkers.join(', ')} did not answer in time`, missingWorkers });
+    res.status(503).json({ error: 'workers_unavailable', message: `${what} among the workers that answered; worker ${missingWorkers.join(', ')} did not answer in time and may hold it`, missingWorkers });
     return;
   }
   res.status(404).json({ error: 'not_found', message: what, missingWorkers });
