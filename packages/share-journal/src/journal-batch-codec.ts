@@ -2,7 +2,7 @@ import type { JournalBatch } from './journal-backend';
 import type { ConnectionRow, ShareAuditValue, ShareResult, ShareRow } from './journal-rows';
 
 /**
- * A batch in the compact shape it crosses to the SQLite thread: per table one Float64Array of the
+ * A batch in the compact shape it crosses to the journal's thread: per table one Float64Array of the
  * numbers, one Int32Array of string lengths (-1 = null) and all the strings concatenated into one.
  * postMessage() then clones two typed arrays (transferred, not copied) and one flat string instead
  * of 1,000 objects of 13 fields: the relay's thread pays ~0.15 µs per row instead of ~0.7

@@ -12,7 +12,7 @@ export interface SqliteBackendOptions {
   /**
    * How long a write waits for another writer's lock (WORKERS > 1 share the file) before it fails
    * and the writer retries later. better-sqlite3 waits synchronously, on the caller's thread: keep
-   * it short when that is an event loop (default 50 ms); SqliteThreadBackend passes a longer one.
+   * it short when that is an event loop (default 50 ms); JournalThreadBackend passes a longer one.
    */
   readonly busyTimeoutMs?: number;
 }
@@ -27,7 +27,7 @@ const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
  * The embedded journal: one SQLite file in WAL mode (readers never block the writer; several
  * worker processes append to the same file, serialized by SQLite's lock). better-sqlite3 is
  * synchronous: each call runs on the caller's thread (a 1,000-row batch takes a few ms, tens under
- * load: bench/journal-bench.js). The relay therefore writes through SqliteThreadBackend, which
+ * load: bench/journal-bench.js). The relay therefore writes through JournalThreadBackend, which
  * runs this class on a worker thread; the CLI, a short-lived reader, uses it directly.
  */
 export class SqliteBackend implements JournalBackend {

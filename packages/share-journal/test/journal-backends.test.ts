@@ -8,7 +8,7 @@ import {
   type JournalBackend,
   type JournalBatch,
 } from '@stratum-relay/share-journal';
-import { connectionRow, eventually, POSTGRES, shareRow, SQLITE, SQLITE_THREAD, type BackendKind, type TestDatabase } from './journal-fixtures';
+import { connectionRow, eventually, POSTGRES, POSTGRES_THREAD, shareRow, SQLITE, SQLITE_THREAD, type BackendKind, type TestDatabase } from './journal-fixtures';
 
 const DAY = 86_400_000;
 
@@ -29,7 +29,7 @@ function recordingBatches(backend: JournalBackend): number[] {
   return sizes;
 }
 
-describe.each<BackendKind>([SQLITE, SQLITE_THREAD, POSTGRES])('the $name journal', (kind) => {
+describe.each<BackendKind>([SQLITE, SQLITE_THREAD, POSTGRES, POSTGRES_THREAD])('the $name journal', (kind) => {
   let db: TestDatabase;
   const journals: ShareJournal[] = [];
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { startPostgres, type PostgresServer } from '@stratum-relay/integration-tests';
-import { PostgresBackend, SqliteBackend, SqliteThreadBackend, type ConnectionRow, type JournalBackend, type ShareRow } from '@stratum-relay/share-journal';
+import { JournalThreadBackend, PostgresBackend, SqliteBackend, type ConnectionRow, type JournalBackend, type ShareRow } from '@stratum-relay/share-journal';
 
 /** One database of one backend for one test, with what the shared suite needs to do to it from outside. */
 export interface TestDatabase {
@@ -21,7 +21,7 @@ export interface TestDatabase {
 }
 
 export interface BackendKind {
-  readonly name: 'sqlite' | 'sqlite-thread' | 'postgres';
+  readonly name: 'sqlite' | 'sqlite-thread' | 'postgres' | 'postgres-thread';
   setup(): Promise<void>;
   teardown(): Promise<void>;
   create(): Promise<TestDatabase>;
@@ -29,7 +29,7 @@ export interface BackendKind {
 
 let databases = 0;
 
-/** A SQLite file written in-process (SqliteBackend) or through the writer thread (SqliteThreadBackend, what the relay uses). */
+/** A SQLite file written in-process (SqliteBackend) or through the writer thread (JournalThreadBackend, what the relay uses). */
 function sqliteKind(name: 'sqlite' | 'sqlite-thread', open: (path: string, busyTimeoutMs: number) => JournalBackend): BackendKind {
   let dir = '';
   return {
@@ -77,12 +77,13 @@ function sqliteKind(name: 'sqlite' | 'sqlite-thread', open: (path: string, busyT
 }
 
 export const SQLITE = sqliteKind('sqlite', (path, busyTimeoutMs) => new SqliteBackend({ path, busyTimeoutMs }));
-export const SQLITE_THREAD = sqliteKind('sqlite-thread', (path, busyTimeoutMs) => new SqliteThreadBackend({ path, busyTimeoutMs }));
+export const SQLITE_THREAD = sqliteKind('sqlite-thread', (path, busyTimeoutMs) => new JournalThreadBackend({ target: { kind: 'sqlite', path }, busyTimeoutMs }));
 
-export const POSTGRES: BackendKind = (() => {
+/** A PostgreSQL database written in-process (PostgresBackend) or through the writer thread (JournalThreadBackend, what the relay uses). */
+function postgresKind(name: 'postgres' | 'postgres-thread', open: (url: string) => JournalBackend): BackendKind {
   let server: PostgresServer | null = null;
   return {
-    name: 'postgres' as const,
+    name,
     async setup() {
       server = await startPostgres();
     },
@@ -94,12 +95,12 @@ export const POSTGRES: BackendKind = (() => {
       if (server === null) throw new Error('PostgreSQL did not start (see the setup error)');
       const pg = server;
       const url = pg.createDatabase(`journal_${++databases}`);
-      const backend = new PostgresBackend({ url, connectTimeoutMs: 2000 });
+      const backend = open(url);
       const opened: JournalBackend[] = [backend];
       return {
         backend,
         another() {
-          const b = new PostgresBackend({ url, connectTimeoutMs: 2000 });
+          const b = open(url);
           opened.push(b);
           return b;
         },
@@ -125,7 +126,10 @@ export const POSTGRES: BackendKind = (() => {
       };
     },
   };
-})();
+}
+
+export const POSTGRES = postgresKind('postgres', (url) => new PostgresBackend({ url, connectTimeoutMs: 2000 }));
+export const POSTGRES_THREAD = postgresKind('postgres-thread', (url) => new JournalThreadBackend({ target: { kind: 'postgres', url } }));
 
 export function shareRow(overrides: Partial<ShareRow> = {}): ShareRow {
   return {

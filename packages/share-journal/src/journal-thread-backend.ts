@@ -5,22 +5,26 @@ import type { JournalBackend, JournalBatch, JournalTable } from './journal-backe
 import { encodeBatch, transferables } from './journal-batch-codec';
 import type { StoredShare } from './journal-rows';
 import { LATEST_SCHEMA_VERSION } from './migrations';
+import type { JournalTarget } from './journal-target';
+import type { Dialect } from './migrations';
 import type { ShareFilter } from './share-query';
 import { SqliteBackend } from './sqlite-backend';
-import type { SqliteThreadData, SqliteThreadError, SqliteThreadReply, SqliteThreadRequest } from './sqlite-thread-protocol';
+import type { JournalThreadData, JournalThreadError, JournalThreadReply, JournalThreadRequest } from './journal-thread-protocol';
 
-export interface SqliteThreadBackendOptions {
-  readonly path: string;
+export interface JournalThreadBackendOptions {
+  readonly target: JournalTarget;
   /**
-   * How long a write waits for another writer's lock (WORKERS > 1 share the file) before it fails
-   * and the writer retries later. The wait happens on the SQLite thread, not the relay's: it can
-   * be long enough that processes writing together rarely fail at all (default 1 s).
+   * SQLite: how long a write waits for another writer's lock (WORKERS > 1 share the file) before
+   * it fails and the writer retries later. The wait happens on the journal's thread, not the
+   * relay's: it can be long enough that processes writing together rarely fail at all (default 1 s).
    */
   readonly busyTimeoutMs?: number;
+  /** PostgreSQL: the name shown in pg_stat_activity. */
+  readonly applicationName?: string;
 }
 
 /** A request before it is given its id (Omit over each member of the union). */
-type Request = SqliteThreadRequest extends infer R ? (R extends SqliteThreadRequest ? Omit<R, 'id'> : never) : never;
+type Request = JournalThreadRequest extends infer R ? (R extends JournalThreadRequest ? Omit<R, 'id'> : never) : never;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -29,10 +33,11 @@ interface Pending {
 }
 
 /**
- * The SQLite journal for the relay: the same SqliteBackend, run in a worker thread that owns the
- * better-sqlite3 connection, so no batch write, lock wait or prune ever holds the relay's event
- * loop (with SQLite on the loop, the longest 1,000-row batch held it for 69 ms at 5,000 shares/s;
- * see docs/BENCHMARKS.md). Each call is one message; batches cross in a compact encoding
+ * The journal as the relay writes it: SqliteBackend or PostgresBackend run in a worker thread
+ * that owns the database connection (journal-writer-thread.ts), so no batch write, lock wait or
+ * prune ever holds the relay's event loop (with SQLite on the loop, the longest 1,000-row batch
+ * held it for 69 ms at 5,000 shares/s; pg's serializing of a batch cost the loop ~5 µs a row; see
+ * docs/BENCHMARKS.md). Each call is one message; batches cross in a compact encoding
  * (journal-batch-codec.ts). The writer above (ShareJournal) is unchanged: it awaits each call, so
  * its bounded queue, drops, retries and final flush stay exact.
  *
@@ -40,20 +45,23 @@ interface Pending {
  * idle journal never keeps the process alive, a flush in progress does). A thread that dies
  * fails the calls in flight, and the next call starts a new one.
  */
-export class SqliteThreadBackend implements JournalBackend {
-  readonly dialect = 'sqlite' as const;
-  private readonly data: SqliteThreadData;
+export class JournalThreadBackend implements JournalBackend {
+  readonly dialect: Dialect;
+  private readonly data: JournalThreadData;
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
 
-  /** @throws JournalError SRL_ERR_JOURNAL_OPEN when the file cannot be a journal (checked once, synchronously, at start). */
-  constructor(options: SqliteThreadBackendOptions) {
-    this.data = { path: options.path, busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)) };
-    // Opened and closed once here, so a missing directory or a file that is not a database stops
-    // the program at start, as before, instead of being retried forever in the background.
-    void new SqliteBackend({ path: this.data.path, busyTimeoutMs: this.data.busyTimeoutMs }).close();
+  /** @throws JournalError SRL_ERR_JOURNAL_OPEN when a SQLite file cannot be a journal (checked once, synchronously, at start). */
+  constructor(options: JournalThreadBackendOptions) {
+    const { target } = options;
+    this.dialect = target.kind;
+    this.data = { target, busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)), applicationName: options.applicationName ?? null };
+    // A SQLite file is opened and closed once here, so a missing directory or a file that is not a
+    // database stops the program at start, instead of being retried forever in the background.
+    // (PostgreSQL connects on the first query, and a server that is away is retried like a failure.)
+    if (target.kind === 'sqlite') void new SqliteBackend({ path: target.path, busyTimeoutMs: this.data.busyTimeoutMs }).close();
   }
 
   migrate(target: number = LATEST_SCHEMA_VERSION): Promise<number[]> {
@@ -96,7 +104,7 @@ export class SqliteThreadBackend implements JournalBackend {
   }
 
   private call(request: Request, transfer: ArrayBuffer[] = [], onRows?: (row: StoredShare) => void): Promise<unknown> {
-    if (this.closed) return Promise.reject(new JournalError('SRL_ERR_JOURNAL_OPEN', `the SQLite journal ${this.data.path} is closed`));
+    if (this.closed) return Promise.reject(new JournalError('SRL_ERR_JOURNAL_OPEN', 'the journal is closed'));
     const worker = this.thread();
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
@@ -118,14 +126,14 @@ export class SqliteThreadBackend implements JournalBackend {
     const script = threadScript();
     const worker = new Worker(script.file, { workerData: this.data, execArgv: script.execArgv, env: script.env });
     worker.unref();
-    worker.on('message', (reply: SqliteThreadReply) => this.onReply(reply));
+    worker.on('message', (reply: JournalThreadReply) => this.onReply(reply));
     worker.on('error', (error) => this.onThreadEnd(worker, error));
-    worker.on('exit', (code) => this.onThreadEnd(worker, new Error(`the SQLite journal thread exited (code ${code})`)));
+    worker.on('exit', (code) => this.onThreadEnd(worker, new Error(`the journal's thread exited (code ${code})`)));
     this.worker = worker;
     return worker;
   }
 
-  private onReply(reply: SqliteThreadReply): void {
+  private onReply(reply: JournalThreadReply): void {
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     if (reply.kind === 'rows') {
@@ -153,9 +161,9 @@ export class SqliteThreadBackend implements JournalBackend {
  * package's compiler options.
  */
 function threadScript(): { file: string; execArgv: string[]; env: NodeJS.ProcessEnv } {
-  if (!__filename.endsWith('.ts')) return { file: join(__dirname, 'sqlite-writer-thread.js'), execArgv: [], env: process.env };
+  if (!__filename.endsWith('.ts')) return { file: join(__dirname, 'journal-writer-thread.js'), execArgv: [], env: process.env };
   return {
-    file: join(__dirname, 'sqlite-writer-thread.ts'),
+    file: join(__dirname, 'journal-writer-thread.ts'),
     execArgv: ['--require', 'ts-node/register/transpile-only'],
     env: { ...process.env, TS_NODE_PROJECT: join(__dirname, '..', 'tsconfig.json') },
   };
@@ -170,7 +178,7 @@ const JOURNAL_CODES: ReadonlySet<string> = new Set<JournalErrorCode>([
 ]);
 
 /** The thread's error as the caller would have seen it in-process: a JournalError keeps its class, SQLite's its code. */
-function fromThreadError(e: SqliteThreadError): Error {
+function fromThreadError(e: JournalThreadError): Error {
   if (e.name === 'JournalError' && e.code !== null && JOURNAL_CODES.has(e.code)) return new JournalError(e.code as JournalErrorCode, e.message);
   const error = new Error(e.message) as Error & { code?: string };
   error.name = e.name;

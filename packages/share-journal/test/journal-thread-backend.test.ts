@@ -1,17 +1,18 @@
 /**
- * What the thread adds to the SQLite journal (the shared suite in journal-backends.test.ts runs
- * the same behaviour through it): the relay's thread is not held while SQLite waits, errors keep
- * their codes across the thread, a dead thread is replaced, and a bad path fails at start.
+ * What the writer thread adds (the shared suite in journal-backends.test.ts runs the same
+ * behaviour through it, for SQLite and PostgreSQL): the relay's thread is not held while SQLite
+ * waits, errors keep their codes across the thread, a dead thread is replaced, and a bad path
+ * fails at start.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { NO_FILTER, SqliteThreadBackend } from '@stratum-relay/share-journal';
+import { JournalThreadBackend, NO_FILTER } from '@stratum-relay/share-journal';
 import { shareRow } from './journal-fixtures';
 
-describe('the SQLite journal on its own thread', () => {
+describe('the journal on its own thread (SQLite)', () => {
   let dir: string;
   const cleanups: (() => unknown)[] = [];
   beforeAll(() => {
@@ -23,9 +24,9 @@ describe('the SQLite journal on its own thread', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   let files = 0;
-  function backend(busyTimeoutMs?: number): { backend: SqliteThreadBackend; path: string } {
+  function backend(busyTimeoutMs?: number): { backend: JournalThreadBackend; path: string } {
     const path = join(dir, `j${++files}.sqlite`);
-    const b = new SqliteThreadBackend({ path, ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}) });
+    const b = new JournalThreadBackend({ target: { kind: 'sqlite', path }, ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}) });
     cleanups.push(() => b.close());
     return { backend: b, path };
   }
@@ -74,7 +75,7 @@ describe('the SQLite journal on its own thread', () => {
   });
 
   it('fails at start, with SRL_ERR_JOURNAL_OPEN, for a file that cannot be a journal', () => {
-    expect(() => new SqliteThreadBackend({ path: join(dir, 'missing-directory', 'j.sqlite') })).toThrow(expect.objectContaining({ code: 'SRL_ERR_JOURNAL_OPEN' }));
+    expect(() => new JournalThreadBackend({ target: { kind: 'sqlite', path: join(dir, 'missing-directory', 'j.sqlite') } })).toThrow(expect.objectContaining({ code: 'SRL_ERR_JOURNAL_OPEN' }));
   });
 
   it('refuses calls after close', async () => {
