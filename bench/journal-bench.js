@@ -4,14 +4,17 @@
 //   node bench/journal-bench.js [--rate 5000] [--seconds 5] [--paced-rounds 3] [--rows 200000] [--connections 500]
 //   node bench/journal-bench.js --relay [--rate 5000] [--rounds 5] [--seconds 5]
 //
-// SQLite is measured two ways: `loop` = SqliteBackend called on the relay's own thread (what the
-// journal did first), `thread` = SqliteThreadBackend, the connection owned by a worker thread
-// (what the relay uses now).
+// Each database is measured two ways: on the relay's own thread (SqliteBackend / PostgresBackend
+// called directly: what the journal did first) and through JournalThreadBackend, the connection
+// owned by a worker thread (what the relay uses now). PostgreSQL is a temp server started here
+// like the tests start theirs (Debian's postgresql package), fsync off.
 // 1. Collector cost per share, journal off vs on: the MetricsCollector is fed a submit and its
 //    answer per share (SHARE_AUDIT=off, no sockets) as fast as it goes, in the same process,
 //    alternating off/loop/thread rounds; shares/s of the relay's thread (with the thread backend
 //    the SQLite work runs on another core when there is one: this is the relay thread's cost).
-// 2. Paced at --rate shares/s for --seconds, journal off (the control) and each way: per-batch write time (median, p99, max;
+// 2. Paced at --rate shares/s for --seconds, journal off (the control) and each way: CPU per share
+//    of the main thread (the relay's event loop) and of the whole process (every thread, SQLite's
+//    included), counted until the last row is written; per-batch write time (median, p99, max;
 //    with `loop` the max is the longest the event loop was held by a synchronous batch, with
 //    `thread` it is the round trip to the thread), the event loop's delay p99/max while writing,
 //    rows dropped (must be 0).
@@ -20,7 +23,7 @@
 //    fixed --rate submits/s (latency mode, 500 miners) through a relay without a journal, with
 //    SQLite and with PostgreSQL (a temp server started here like the tests do), same rounds:
 //    relay CPU per answered submit (all its threads) and p99 answer latency.
-const { mkdtempSync, rmSync, statSync, existsSync } = require('node:fs');
+const { mkdtempSync, rmSync, statSync, existsSync, readFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
@@ -33,7 +36,8 @@ const ROWS = Number(args.rows ?? 200_000);
 const CONNECTIONS = Number(args.connections ?? 500);
 const PACED_ROUNDS = Number(args['paced-rounds'] ?? 3);
 const root = path.join(__dirname, '..', 'packages');
-const { ShareJournal, SqliteBackend, SqliteThreadBackend } = require(path.join(root, 'share-journal/dist/index.js'));
+const { ShareJournal, SqliteBackend, PostgresBackend, JournalThreadBackend } = require(path.join(root, 'share-journal/dist/index.js'));
+const { startPostgres } = require(path.join(root, 'integration-tests/dist/index.js'));
 const { MetricsCollector } = require(path.join(root, 'proxy-service/dist/metrics-collector.js'));
 const { createMetrics } = require(path.join(root, 'metrics/dist/index.js'));
 const { Registry } = require(path.join(root, 'proxy-service/node_modules/prom-client'));
@@ -41,10 +45,16 @@ const { Registry } = require(path.join(root, 'proxy-service/node_modules/prom-cl
 const dir = mkdtempSync(path.join(tmpdir(), 'journal-bench-'));
 let files = 0;
 const newFile = () => path.join(dir, `j${++files}.sqlite`);
+let pg = null;
+let databases = 0;
+const pgUrl = () => pg.createDatabase(`journal_bench_${++databases}`);
 const BACKENDS = {
-  loop: (file) => new SqliteBackend({ path: file }),
-  thread: (file) => new SqliteThreadBackend({ path: file }),
+  loop: () => new SqliteBackend({ path: newFile() }),
+  thread: () => new JournalThreadBackend({ target: { kind: 'sqlite', path: newFile() } }),
+  'pg-loop': () => new PostgresBackend({ url: pgUrl() }),
+  'pg-thread': () => new JournalThreadBackend({ target: { kind: 'postgres', url: pgUrl() } }),
 };
+const LABELS = { null: 'journal off', loop: 'SQLite on the loop', thread: 'SQLite thread', 'pg-loop': 'PostgreSQL on the loop', 'pg-thread': 'PostgreSQL thread' };
 
 function collectorWith(journal) {
   let t = 0;
@@ -74,11 +84,23 @@ function collectorWith(journal) {
   return { collector: c, share };
 }
 
+/** CPU seconds of this process's main thread alone (the relay's event loop), from /proc. */
+function mainThreadCpu() {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+}
+/** CPU seconds of the whole process, every thread. */
+const processCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 async function throughput(backend, ms) {
-  const journal = backend === null ? null : new ShareJournal({ backend: BACKENDS[backend](newFile()), maxQueue: 1_000_000, retentionDays: null });
+  const journal = backend === null ? null : new ShareJournal({ backend: BACKENDS[backend](), maxQueue: 1_000_000, retentionDays: null });
   journal?.start();
   const { share } = collectorWith(journal);
   let shares = 0;
@@ -99,7 +121,7 @@ async function paced(kind) {
   const writes = [];
   let journal = null;
   if (kind !== null) {
-    const backend = BACKENDS[kind](newFile());
+    const backend = BACKENDS[kind]();
     const write = backend.write.bind(backend);
     backend.write = async (batch) => {
       const t0 = performance.now();
@@ -112,6 +134,7 @@ async function paced(kind) {
   const { share } = collectorWith(journal);
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  const [main0, proc0] = [mainThreadCpu(), processCpu()];
   const start = performance.now();
   let sent = 0;
   while (performance.now() - start < SECONDS * 1000) {
@@ -123,9 +146,11 @@ async function paced(kind) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   loop.disable();
+  // CPU until every row is written (the close flushes the last batch), per share sent.
   await journal?.close(30_000);
+  const cpuUs = { main: ((mainThreadCpu() - main0) * 1e6) / sent, process: ((processCpu() - proc0) * 1e6) / sent };
   writes.sort((a, b) => a - b);
-  return { sent, written: journal?.written ?? 0, dropped: journal?.dropped ?? 0, batches: writes.length, writeMs: { p50: pct(writes, 0.5) ?? NaN, p99: pct(writes, 0.99) ?? NaN, max: writes[writes.length - 1] ?? NaN }, loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
+  return { sent, cpuUs, written: journal?.written ?? 0, dropped: journal?.dropped ?? 0, batches: writes.length, writeMs: { p50: pct(writes, 0.5) ?? NaN, p99: pct(writes, 0.99) ?? NaN, max: writes[writes.length - 1] ?? NaN }, loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
 }
 
 async function bulk() {
@@ -160,53 +185,55 @@ async function collectorRounds() {
  * and with a temp PostgreSQL server (started as the tests start theirs), interleaved per round.
  */
 async function relayCapacity() {
-  const { startPostgres } = require(path.join(root, 'integration-tests/dist/index.js'));
-  const pg = await startPostgres();
-  try {
-    const url = pg.createDatabase('relay_bench');
-    const argv = [
-      path.join(__dirname, 'relay-bench.js'),
-      '--modes', 'latency',
-      '--targets', 'pipe,false,sqlite:false,pg:false',
-      '--journals', `sqlite=sqlite,pg=${url}`,
-      '--rate', String(RATE),
-      '--rounds', String(args.rounds ?? 5),
-      '--seconds', String(SECONDS),
-    ];
-    const { spawnSync } = require('node:child_process');
-    const run = spawnSync(process.execPath, argv, { stdio: 'inherit' });
-    if (run.status !== 0) throw new Error(`relay-bench exited ${run.status}`);
-  } finally {
-    pg.stop();
-  }
+  const url = pgUrl();
+  const argv = [
+    path.join(__dirname, 'relay-bench.js'),
+    '--modes', 'latency',
+    '--targets', 'pipe,false,sqlite:false,pg:false',
+    '--journals', `sqlite=sqlite,pg=${url}`,
+    '--rate', String(RATE),
+    '--rounds', String(args.rounds ?? 5),
+    '--seconds', String(SECONDS),
+  ];
+  const { spawnSync } = require('node:child_process');
+  const run = spawnSync(process.execPath, argv, { stdio: 'inherit' });
+  if (run.status !== 0) throw new Error(`relay-bench exited ${run.status}`);
 }
 
-(async () => {
+async function main() {
   if (args.relay === 'true') {
     await relayCapacity();
-    rmSync(dir, { recursive: true, force: true });
     return;
   }
   await collectorRounds();
-  // Rounds interleave the three so that a busy neighbour hurts each alike; every round is printed, then the medians.
-  const kinds = [null, 'loop', 'thread'];
-  const label = (kind) => (kind === null ? 'journal off' : kind === 'loop' ? 'SQLite on the loop' : 'SQLite thread');
+  // Rounds interleave the five so that a busy neighbour hurts each alike; every round is printed, then the medians.
+  const kinds = [null, 'loop', 'thread', 'pg-loop', 'pg-thread'];
+  const label = (kind) => LABELS[kind];
   const pacedRuns = new Map(kinds.map((k) => [k, []]));
   for (let round = 1; round <= PACED_ROUNDS; round++) {
     for (const kind of kinds) {
       const p = await paced(kind);
       pacedRuns.get(kind).push(p);
-      console.log(`paced ${RATE} shares/s for ${SECONDS} s, round ${round}, ${label(kind)}: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
+      console.log(`paced ${RATE} shares/s for ${SECONDS} s, round ${round}, ${label(kind)}: sent ${p.sent}, written ${p.written}, dropped ${p.dropped}, ${p.batches} batches, CPU µs per share main thread ${p.cpuUs.main.toFixed(2)} process ${p.cpuUs.process.toFixed(2)}, write ms p50 ${p.writeMs.p50.toFixed(2)} p99 ${p.writeMs.p99.toFixed(2)} max ${p.writeMs.max.toFixed(2)}; event-loop delay p99 ${p.loopDelayMs.p99.toFixed(2)} ms max ${p.loopDelayMs.max.toFixed(2)} ms`);
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const kind of kinds) {
     const runs = pacedRuns.get(kind);
-    console.log(`paced median of ${PACED_ROUNDS}, ${label(kind)}: batch ms p50 ${median(runs.map((r) => r.writeMs.p50)).toFixed(2)} max ${median(runs.map((r) => r.writeMs.max)).toFixed(2)}; event-loop delay p99 ${median(runs.map((r) => r.loopDelayMs.p99)).toFixed(2)} ms, max ${median(runs.map((r) => r.loopDelayMs.max)).toFixed(2)} ms; dropped ${runs.reduce((a, r) => a + r.dropped, 0)}`);
+    console.log(`paced median of ${PACED_ROUNDS}, ${label(kind)}: CPU µs per share main thread ${median(runs.map((r) => r.cpuUs.main)).toFixed(2)}, process ${median(runs.map((r) => r.cpuUs.process)).toFixed(2)}; batch ms p50 ${median(runs.map((r) => r.writeMs.p50)).toFixed(2)} max ${median(runs.map((r) => r.writeMs.max)).toFixed(2)}; event-loop delay p99 ${median(runs.map((r) => r.loopDelayMs.p99)).toFixed(2)} ms, max ${median(runs.map((r) => r.loopDelayMs.max)).toFixed(2)} ms; dropped ${runs.reduce((a, r) => a + r.dropped, 0)}`);
   }
   const b = await bulk();
   console.log(`bulk ${b.rows} rows: ${b.rowsPerSecond} rows/s in 1,000-row transactions; ${(b.bytesPerMillion / 1024 / 1024).toFixed(1)} MiB per million shares (SQLite, with indexes)`);
-  rmSync(dir, { recursive: true, force: true });
+}
+
+(async () => {
+  pg = await startPostgres();
+  try {
+    await main();
+  } finally {
+    pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 })().catch((error) => {
   console.error(error);
   process.exit(1);
