@@ -294,10 +294,13 @@ async function measure(target, mode) {
   const next = jsonLines(gen);
   await next(); // {"phase":"measuring"}
   const cpu0 = relay.pid ? cpuSeconds(relay.pid) : 0;
+  const main0 = relay.pid ? cpuSeconds(`${relay.pid}/task/${relay.pid}`) : 0;
   const gc0 = relay.gc ? relay.gc.mark() : null;
   const journal0 = target.journal ? await journalCounts(relay.metricsPort) : null;
   const result = await next();
   const cpu = relay.pid ? cpuSeconds(relay.pid) - cpu0 : NaN;
+  // The main thread alone: the event loop that relays (a journal's SQLite thread and V8's helpers are the rest).
+  const mainCpu = relay.pid ? cpuSeconds(`${relay.pid}/task/${relay.pid}`) - main0 : NaN;
   const gc1 = relay.gc ? relay.gc.mark() : null;
   const journal1 = target.journal ? await journalCounts(relay.metricsPort) : null;
   await stop(gen);
@@ -314,7 +317,8 @@ async function measure(target, mode) {
   const journal = journal1 === null ? null : { rows: journal1.rows - journal0.rows, dropped: journal1.dropped - journal0.dropped };
   // Per answered submit: at a fixed rate the relay's CPU per share is what a journal adds to (capacity = its inverse).
   const cpuUsPerSubmit = (cpu * 1e6) / result.rttCount;
-  return { ...result, ...gcStats, journal, relayCpuSeconds: cpu, cpuUsPerMsg: (cpu * 1e6) / messages, msgsPerCpuSecond: messages / cpu, cpuUsPerSubmit };
+  const mainUsPerSubmit = (mainCpu * 1e6) / result.rttCount;
+  return { ...result, ...gcStats, journal, relayCpuSeconds: cpu, cpuUsPerMsg: (cpu * 1e6) / messages, msgsPerCpuSecond: messages / cpu, cpuUsPerSubmit, mainUsPerSubmit };
 }
 
 const journalNote = (j) => (j === null ? '' : `, journal +${int(j.rows)} rows, +${int(j.dropped)} dropped`);
@@ -326,7 +330,7 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
 async function main() {
-  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered', 'gcPerSec', 'gcMeanMs', 'allocPerRtt', 'cpuUsPerSubmit'];
+  const keys = ['tput', 'mb', 'cpuUs', 'perCpu', 'p50', 'p99', 'answered', 'gcPerSec', 'gcMeanMs', 'allocPerRtt', 'cpuUsPerSubmit', 'mainUsPerSubmit'];
   const results = new Map(TARGETS.map((t) => [t.name, Object.fromEntries(keys.map((k) => [k, []]))]));
   const throughput = MODES.includes('throughput');
   const latency = MODES.includes('latency');
@@ -353,8 +357,9 @@ async function main() {
         r.gcMeanMs.push(lat.scavengeMeanMs);
         r.allocPerRtt.push(lat.allocatedPerRtt);
         r.cpuUsPerSubmit.push(lat.cpuUsPerSubmit);
+        r.mainUsPerSubmit.push(lat.mainUsPerSubmit);
         notes.push(
-          `p99 ${f(lat.p99)} ms, relay ${f(lat.cpuUsPerSubmit, 2)} µs per answered submit` +
+          `p99 ${f(lat.p99)} ms, relay ${f(lat.cpuUsPerSubmit, 2)} µs per answered submit (main thread ${f(lat.mainUsPerSubmit, 2)})` +
             journalNote(lat.journal) +
             (GC ? `, ${f(lat.scavengesPerSec)} scavenges/s of ${f(lat.scavengeMeanMs)} ms, ${int(lat.allocatedPerRtt)} B allocated per round trip` : ''),
         );
@@ -382,10 +387,10 @@ async function main() {
   const pairedP99 = (name) => median(results.get(name).p99.map((v, i) => v - results.get('bare pipe relay').p99[i]));
   const gcColumns = GC ? ' scavenges/s at the fixed rate | mean scavenge (ms) | heap B allocated per round trip |' : '';
   console.log(
-    '| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | submits answered at the fixed rate | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 (paired) | relay CPU µs per answered submit at the fixed rate |' +
+    '| path | messages/s | MB/s | relay CPU µs/msg | msgs per relay CPU-s | capacity vs pipe | submits answered at the fixed rate | RTT p50 (ms) | RTT p99 (ms) | added p50 vs direct | added p99 vs direct | p99 − pipe p99 (paired) | relay CPU µs per answered submit at the fixed rate | of it, main thread |' +
       gcColumns,
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (GC ? '---:|---:|---:|' : ''));
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (GC ? '---:|---:|---:|' : ''));
   const verdicts = [];
   for (const t of TARGETS) {
     const perCpu = m(t.name, 'perCpu');
@@ -393,7 +398,7 @@ async function main() {
     const p99 = m(t.name, 'p99');
     const ratio = perCpu / pipe.perCpu;
     console.log(
-      `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(m(t.name, 'answered') * 100, 1)}% | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(pairedP99(t.name), 3)} | ${f(m(t.name, 'cpuUsPerSubmit'), 2)} |` +
+      `| ${t.name} | ${int(m(t.name, 'tput'))} | ${f(m(t.name, 'mb'), 1)} | ${f(m(t.name, 'cpuUs'), 3)} | ${int(perCpu)} | ${Number.isFinite(ratio) ? f(ratio * 100, 1) + '%' : 'n/a'} | ${f(m(t.name, 'answered') * 100, 1)}% | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - direct.p50, 3)} | ${f(p99 - direct.p99, 3)} | ${f(pairedP99(t.name), 3)} | ${f(m(t.name, 'cpuUsPerSubmit'), 2)} | ${f(m(t.name, 'mainUsPerSubmit'), 2)} |` +
         (GC ? ` ${f(m(t.name, 'gcPerSec'))} | ${f(m(t.name, 'gcMeanMs'))} | ${int(m(t.name, 'allocPerRtt'))} |` : ''),
     );
     if (t.audit !== undefined) {
@@ -415,8 +420,13 @@ async function main() {
       const without = relayName(t.audit);
       if (t.journal && latency && has(without)) {
         // Issue 13: relay capacity with the journal under 5 % lower than without, at the fixed rate.
+        // Two readings: the whole process on one core, and the main thread alone (the journal's thread on another core).
         const ratio = m(without, 'cpuUsPerSubmit') / m(t.name, 'cpuUsPerSubmit');
-        parts.push(`capacity at ${RATE} submits/s ${f(ratio * 100, 1)}% of the relay without a journal (relay CPU per answered submit; target ≥ 95%) ${ratio >= 0.95 ? 'PASS' : 'FAIL'}`);
+        const mainRatio = m(without, 'mainUsPerSubmit') / m(t.name, 'mainUsPerSubmit');
+        parts.push(
+          `capacity at ${RATE} submits/s ${f(ratio * 100, 1)}% of the relay without a journal by process CPU, ${f(mainRatio * 100, 1)}% by main-thread CPU ` +
+            `(per answered submit; target ≥ 95%) ${ratio >= 0.95 ? 'PASS' : 'FAIL'} / ${mainRatio >= 0.95 ? 'PASS' : 'FAIL'}`,
+        );
       }
       verdicts.push(`${t.name}: ${parts.join('; ')}`);
     }
