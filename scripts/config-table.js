@@ -22,8 +22,9 @@ function renderTable(config) {
     '| flag | environment | default | meaning |',
     '|---|---|---|---|',
     ...rows,
-    '| `--config FILE` | `CONFIG_FILE` | – | JSON file with any of the keys above in camelCase (`poolHost`, `maxConnections`, …); unknown keys are errors. |',
-    '| `--help` | – | – | Print every option with its environment name and default. |',
+    '| `--config FILE` | `CONFIG_FILE` | – | Config file with any of the keys above in camelCase (`poolHost`, `maxConnections`, …): JSON, YAML (`.yaml`, `.yml`) or TOML (`.toml`) by its extension; unknown keys are errors. |',
+    '| `--help` | – | – | Print the commands and every option with its environment name and default. |',
+    '| `--version`, `-V` | – | – | Print the version and the commit (when run from a git checkout). |',
   ].join('\n');
 }
 

@@ -1,7 +1,8 @@
 /**
  * Where JSON.parse failed, as line and column (1-based), for config-file error messages.
  *
- * V8 (Node 20) names the position in most messages ("... in JSON at position 7") but not all:
+ * V8 names the position in most messages ("... in JSON at position 7", Node 22 adding "(line 1
+ * column 8)") but not all:
  * "Unexpected token '}', "{"a": }" is not valid JSON" and "Unexpected end of JSON input" carry
  * none. For those, a small validating scanner finds the first offending character itself.
  */
@@ -12,7 +13,8 @@ export interface JsonSyntaxProblem {
   readonly reason: string;
 }
 
-const POSITION = / at position (\d+)/;
+// Node 22's V8 adds "(line 1 column 8)" after the position; the message gives its own line and column.
+const POSITION = / at position (\d+)(?: \(line \d+ column \d+\))?/;
 const EXCERPT = /, ".*" is not valid JSON$/s;
 
 export function describeJsonSyntaxError(text: string, error: Error): JsonSyntaxProblem {
