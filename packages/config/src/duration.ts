@@ -35,6 +35,11 @@ export function parseDurationText(text: string): number | undefined {
   return whole === 0 ? 0 : whole;
 }
 
+/** Milliseconds for plain digits or a duration with a unit (`500`, `30s`), as a `*_MS` option reads them; undefined otherwise. */
+export function parseMillisecondsText(text: string): number | undefined {
+  return /^[0-9]+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : parseDurationText(text);
+}
+
 /**
  * A millisecond count in the largest unit that holds it exactly, as an operator writes it and
  * parseDurationText reads it back: `90000` -> `90s`, `3600000` -> `1h`, `1500` -> `1500ms`.

@@ -21,4 +21,4 @@ export { exampleConfig, EXAMPLE_POOL } from './example-config';
 export { maskedConfig } from './masked-config';
 export { CONFIG_FILE_FORMATS, configFileFormat } from './config-file-format';
 export type { ConfigFileFormat } from './config-file-format';
-export { formatDuration, parseDurationText } from './duration';
+export { formatDuration, parseDurationText, parseMillisecondsText } from './duration';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, OPTIONS, type ConfigKey } from '@stratum-relay/config';
-import { formatDuration, isDurationKey, parseDurationText } from '../src/duration';
+import { formatDuration, isDurationKey, parseDurationText, parseMillisecondsText } from '../src/duration';
 
 let dir: string;
 beforeAll(() => {
@@ -42,6 +42,10 @@ describe('parseDurationText', () => {
 
   it.each(['30', '30S', '10M', ' 30s', '30s ', '1m30s', '0.5ms', '1e3ms', 's', '', '30 s', '2d'])('is undefined for %j', (text) => {
     expect(parseDurationText(text)).toBeUndefined();
+  });
+
+  it('reads plain digits as milliseconds beside units in parseMillisecondsText', () => {
+    expect([parseMillisecondsText('250'), parseMillisecondsText('2s'), parseMillisecondsText('-1'), parseMillisecondsText('1e3')]).toEqual([250, 2000, undefined, undefined]);
   });
 
   it('writes a millisecond count in the largest exact unit, and reads it back', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { flagProblems, flagValues, parseDurationText, readFlags, type FlagSpecs } from '@stratum-relay/config';
+import { flagProblems, flagValues, parseMillisecondsText, readFlags, type FlagSpecs } from '@stratum-relay/config';
 import { COMMAND_EXIT, usageErrorText, type CommandIo } from './command-io';
 import { parsePrometheusText, type PromSample } from './prometheus-text';
 import { buildStatusReport, formatStatusReport } from './status-report';
@@ -39,12 +39,6 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 /** A request the instance did not answer as expected: one line for the operator. */
 class FetchProblem extends Error {}
 
-/** `30s`, `500ms` or plain milliseconds; undefined for anything else. */
-function durationMs(text: string): number | undefined {
-  if (/^[0-9]+$/.test(text)) return Number(text);
-  return parseDurationText(text);
-}
-
 interface StatusOptions {
   readonly url: string;
   readonly token: string | undefined;
@@ -82,9 +76,9 @@ function readOptions(argv: readonly string[], env: CommandIo['env']): StatusOpti
     }
   } else token ??= env['METRICS_TOKEN'] || undefined;
 
-  const sampleMs = v.sample === undefined ? 0 : durationMs(v.sample);
+  const sampleMs = v.sample === undefined ? 0 : parseMillisecondsText(v.sample);
   if (sampleMs === undefined || sampleMs > 3_600_000) problems.push(`--sample: ${JSON.stringify(v.sample)} is not valid: expected a duration up to 1h such as 10s`);
-  const timeoutMs = v.timeout === undefined ? DEFAULT_TIMEOUT_MS : durationMs(v.timeout);
+  const timeoutMs = v.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseMillisecondsText(v.timeout);
   if (timeoutMs === undefined || timeoutMs < 1) problems.push(`--timeout: ${JSON.stringify(v.timeout)} is not valid: expected a duration such as 5s`);
   if (problems.length > 0) return { problems };
   return { url, token, sampleMs: sampleMs ?? 0, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, json: v.json === true };
