@@ -72,7 +72,8 @@ function readOptions(argv: readonly string[], env: CommandIo['env']): StatusOpti
     try {
       token = readFileSync(tokenFile, 'utf8').trim();
     } catch (error) {
-      problems.push(`--token-file: cannot read ${JSON.stringify(tokenFile)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      const from = v['token-file'] === undefined ? 'METRICS_TOKEN_FILE' : '--token-file';
+      problems.push(`${from}: cannot read ${JSON.stringify(tokenFile)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   } else token ??= env['METRICS_TOKEN'] || undefined;
 
