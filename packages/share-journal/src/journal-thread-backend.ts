@@ -4,12 +4,11 @@ import { JournalError, type JournalErrorCode } from './errors';
 import type { JournalBackend, JournalBatch, JournalTable } from './journal-backend';
 import { encodeBatch, transferables } from './journal-batch-codec';
 import type { StoredShare } from './journal-rows';
-import { LATEST_SCHEMA_VERSION } from './migrations';
 import type { JournalTarget } from './journal-target';
-import type { Dialect } from './migrations';
+import type { JournalThreadData, JournalThreadError, JournalThreadReply, JournalThreadRequest } from './journal-thread-protocol';
+import { LATEST_SCHEMA_VERSION, type Dialect } from './migrations';
 import type { ShareFilter } from './share-query';
 import { SqliteBackend } from './sqlite-backend';
-import type { JournalThreadData, JournalThreadError, JournalThreadReply, JournalThreadRequest } from './journal-thread-protocol';
 
 export interface JournalThreadBackendOptions {
   readonly target: JournalTarget;
