@@ -16,7 +16,7 @@ function all(ring: LineRing): Read[] {
 /** Writes one line as its own copy (footprint = its bytes). */
 function add(ring: LineRing, line: string, seq: number): void {
   const bytes = Buffer.from(line);
-  ring.addLine(ring.write(bytes, 0, bytes.length), bytes.length, bytes.length, seq * 10, seq);
+  ring.addLine(ring.write(bytes, 0, bytes.length), bytes.length, seq * 10, seq);
 }
 
 describe('LineRing', () => {
@@ -62,16 +62,67 @@ describe('LineRing', () => {
   it('keeps lines copied together with the newline between them in their footprint', () => {
     const ring = new LineRing(1024, 10);
     const chunk = Buffer.from('{"a":1}\n{"b":2}\r\n{"c":3}\n');
+    const starts = Int32Array.from([0, 8, 17]);
+    const ends = Float64Array.from([7, 15, 24]);
     const at = ring.write(chunk, 0, 24);
-    ring.addLine(at, 7, 8, 1, 1);
-    ring.addLine(at + 8, 7, 9, 1, 2);
-    ring.addLine(at + 17, 7, 7, 1, 3);
+    ring.addLines(at, starts, ends, Float64Array.from([1, 1, 2]), 0, 3, 1);
     expect(ring.used).toBe(24);
-    expect(all(ring).map((r) => r.text)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    expect(all(ring).map((r) => [r.text, r.t, r.seq])).toEqual([
+      ['{"a":1}', 1, 1],
+      ['{"b":2}', 1, 2],
+      ['{"c":3}', 2, 3],
+    ]);
     expect(ring.shift()).toBe(8);
     expect(ring.shift()).toBe(9);
     expect(ring.used).toBe(7);
     expect(all(ring).map((r) => r.text)).toEqual(['{"c":3}']);
+  });
+
+  it('registers lines from a circular table that wrapped', () => {
+    const ring = new LineRing(1024, 10);
+    const chunk = Buffer.from('aa\nbbb\ncccc\n');
+    // The caller's table of 3 slots wrapped: its oldest line is in slot 1.
+    const starts = Int32Array.from([7, 0, 3]);
+    const ends = Float64Array.from([11, 2, 6]);
+    ring.addLines(ring.write(chunk, 0, 11), starts, ends, Float64Array.from([3, 1, 2]), 1, 3, 5);
+    expect(all(ring).map((r) => [r.text, r.t, r.seq])).toEqual([
+      ['aa', 1, 5],
+      ['bbb', 2, 6],
+      ['cccc', 3, 7],
+    ]);
+  });
+
+  it('drops lines not kept between kept ones without losing count of the bytes, across growth', () => {
+    const ring = new LineRing(8192, 100);
+    ring.addNotKept(5000, 1, 1);
+    add(ring, 'x'.repeat(900), 2);
+    ring.addNotKept(6000, 3, 3);
+    add(ring, 'y'.repeat(900), 4);
+    // Grows from 1 KiB to 2 KiB to 4 KiB: the offsets move, the markers with them.
+    add(ring, 'z'.repeat(2000), 5);
+    ring.addNotKept(7000, 6, 6);
+    expect(ring.capacity).toBe(4096);
+    expect(ring.drop(2)).toBe(900);
+    expect(ring.used).toBe(2900);
+    expect(all(ring).map((r) => [r.text?.[0] ?? null, r.size])).toEqual([
+      [null, 6000],
+      ['y', 900],
+      ['z', 2000],
+      [null, 7000],
+    ]);
+    expect(ring.drop(2)).toBe(900);
+    expect(ring.drop(1)).toBe(2000);
+    expect(ring.used).toBe(0);
+  });
+
+  it('tells a full ring from an empty one: a line filling it all, then a line not kept', () => {
+    const ring = new LineRing(1024, 10);
+    add(ring, 'f'.repeat(1024), 1);
+    ring.addNotKept(3000, 2, 2);
+    expect(ring.drop(1)).toBe(1024);
+    expect(ring.used).toBe(0);
+    add(ring, 'after', 3);
+    expect(all(ring).map((r) => r.text)).toEqual([null, 'after']);
   });
 
   it('holds a line not kept as its size only', () => {

@@ -41,6 +41,10 @@ export class ChunkLines {
   /** The next `z` and backslash in `buf` at or after the line being stored (-1: look again, Infinity: none). */
   private nextZ = -1;
   private nextBackslash = -1;
+  /** Set by {@link keptLines}: the kept lines are one run of plain lines, bytes [keptStart, keptEnd) of `buf`. */
+  private oneCopy = false;
+  private keptStart = 0;
+  private keptEnd = -1;
 
   constructor(
     private readonly linesPerDirection: number,
@@ -107,8 +111,11 @@ export class ChunkLines {
     const kept = this.keptLines(trace, oldest, held);
     if (kept > 0) {
       const from = held - kept;
-      if (this.isOneCopy(oldest, from, held)) this.storeGroup(trace, oldest, from, kept, firstSeq + from);
-      else this.storeEach(trace, oldest, from, held, firstSeq);
+      if (this.oneCopy && !(this.direction === 'miner_to_pool' && this.mayBeAuthorize(this.keptStart, this.keptEnd))) {
+        this.storeGroup(trace, oldest, from, kept, firstSeq + from);
+      } else {
+        this.storeEach(trace, oldest, from, held, firstSeq);
+      }
     }
     if (visit !== null) this.visitAll(oldest, held, firstSeq, visit);
   }
@@ -117,7 +124,8 @@ export class ChunkLines {
    * How many of the newest lines fit in the per-connection bound (all older lines of the
    * connection go before any of these). When the newest alone fill it, the older lines are dropped
    * here: stored one by one, the line that does not fit would have pushed every older one out
-   * before going itself (no hole in what the trace keeps).
+   * before going itself (no hole in what the trace keeps). Also notes whether the kept lines can
+   * be copied at once ({@link oneCopy}: all kept whole, each close after the one before).
    */
   private keptLines(trace: ConnectionTrace, oldest: number, held: number): number {
     const lines = this.linesPerDirection;
@@ -126,41 +134,32 @@ export class ChunkLines {
     const ends = this.ends;
     let footprints = 0;
     let newerStart = -1;
+    let oneCopy = true;
+    this.keptEnd = -1;
     for (let k = held - 1; k >= 0; k--) {
       const i = oldest + k < lines ? oldest + k : oldest + k - lines;
       const start = starts[i] as number;
       const end = ends[i] as number;
       if (start < 0 || end - start > cap) {
+        oneCopy = false;
         newerStart = -1;
         continue;
       }
-      const footprint = newerStart >= end && newerStart - end <= MAX_GAP ? newerStart - start : end - start;
+      let footprint = end - start;
+      if (newerStart >= end && newerStart - end <= MAX_GAP) footprint = newerStart - start;
+      else if (this.keptEnd >= 0) oneCopy = false;
       if (footprints + footprint > cap) {
         trace.clear();
+        this.oneCopy = oneCopy;
         return held - 1 - k;
       }
       footprints += footprint;
       newerStart = start;
+      if (this.keptEnd < 0) this.keptEnd = end;
+      this.keptStart = start;
     }
+    this.oneCopy = oneCopy;
     return held;
-  }
-
-  /** Whether lines `from .. held - 1` are plain (kept whole, no authorize), each close after the last: one copy. */
-  private isOneCopy(oldest: number, from: number, held: number): boolean {
-    const lines = this.linesPerDirection;
-    const cap = this.bytesPerConnection;
-    let previousEnd = -1;
-    let first = -1;
-    for (let k = from; k < held; k++) {
-      const i = oldest + k < lines ? oldest + k : oldest + k - lines;
-      const start = this.starts[i] as number;
-      const end = this.ends[i] as number;
-      if (start < 0 || end - start > cap) return false;
-      if (previousEnd >= 0 && (start < previousEnd || start - previousEnd > MAX_GAP)) return false;
-      if (first < 0) first = start;
-      previousEnd = end;
-    }
-    return !(this.direction === 'miner_to_pool' && this.mayBeAuthorize(first, previousEnd));
   }
 
   /** Lines `from .. from + n - 1` (consecutive in `buf`): one copy, a slot each. */
@@ -219,7 +218,7 @@ export class ChunkLines {
       return;
     }
     const ring = trace.reserve(this.direction, 1, bytes.length);
-    ring.addLine(ring.write(bytes, 0, bytes.length), bytes.length, bytes.length, t, seq);
+    ring.addLine(ring.write(bytes, 0, bytes.length), bytes.length, t, seq);
   }
 
   /**

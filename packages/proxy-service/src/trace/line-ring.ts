@@ -2,21 +2,24 @@
 const MIN_RING_BYTES = 1024;
 /** Smallest line table (slots) allocated. */
 const MIN_SLOTS = 16;
-/** Marks a slot whose line was not kept (only its size is). */
-const NOT_KEPT = -1;
+/** Below this many bytes a loop beats a native copy's call. */
+const SHORT_COPY = 32;
 
 /**
- * The last lines of one direction of one connection: their bytes in one circular byte ring, their
- * offsets, footprints, sizes, times and sequence numbers in typed arrays (a circular table of slots
- * whose oldest is `first`). No object and no string per line: strings are built only when the
- * trace is read. Both grow on demand, the ring up to `maxBytes`, the table up to `maxLines`.
+ * The last lines of one direction of one connection: their bytes in one circular byte ring; per
+ * line its ring offset (an Int32Array) and its size, time and sequence number (a Float64Array), in
+ * a circular table of slots whose oldest is `first`. No object and no string per line: strings are
+ * built only when the trace is read. Both grow on demand, the ring up to `maxBytes`, the table up
+ * to `maxLines`.
  *
- * A line's footprint is the ring bytes it holds: its own bytes, plus the newline between it and
- * the next line when consecutive lines were copied out of a chunk at once (what the byte bounds
- * count). A line not kept (over a size limit) has a slot and no bytes.
+ * Lines sit in the ring one after the other, in order: a line's footprint (the ring bytes it
+ * holds, what the byte bounds count) runs from its offset to the next line's. That is its own
+ * bytes, plus the newline between it and the next line when consecutive lines were copied out of
+ * a chunk at once. A line not kept (over a size limit) has a slot, no bytes, and a negative size:
+ * minus its size.
  *
- * Callers make room before they write ({@link shift} until `used + n <= maxBytes` and `count <
- * maxLines`); the ring never evicts on its own.
+ * Callers make room before they write ({@link drop} until `used + n <= maxBytes` and `count + lines
+ * <= maxLines`); the ring never evicts on its own.
  */
 export class LineRing {
   private bytes: Buffer = EMPTY;
@@ -25,9 +28,9 @@ export class LineRing {
   private tail = 0;
   /** Bytes held (the footprints of the kept lines). */
   used = 0;
-  /** Per slot: [byte offset or NOT_KEPT, footprint]. */
-  private ints: Int32Array = EMPTY_INTS;
-  /** Per slot: [size in bytes, time, seq]. */
+  /** Per slot: the line's offset in the ring (where it would be, for a line not kept). */
+  private offsets: Int32Array = EMPTY_INTS;
+  /** Per slot: [size in bytes (negative: not kept), time, seq]. */
   private floats: Float64Array = EMPTY_FLOATS;
   private slots = 0;
   private first = 0;
@@ -62,33 +65,32 @@ export class LineRing {
 
   /** Drops the `n` oldest lines (all when fewer); returns the bytes they held. */
   drop(n: number): number {
-    if (n > this.count) n = this.count;
-    if (n <= 0) return 0;
-    let freed = 0;
-    let i = this.first;
-    for (let k = 0; k < n; k++) {
-      freed += this.ints[i * 2 + 1] as number;
-      i = i + 1 === this.slots ? 0 : i + 1;
+    if (n <= 0 || this.count === 0) return 0;
+    if (n >= this.count) {
+      // Empty: start over at offset 0 (no line is split by the ring's end needlessly).
+      const all = this.used;
+      this.count = this.head = this.tail = this.used = this.first = 0;
+      return all;
     }
+    let i = this.first + n;
+    if (i >= this.slots) i -= this.slots;
+    // The lines are in order in the ring: what the dropped ones held ends where the next one starts.
+    const next = this.offsets[i] as number;
+    let freed = next >= this.head ? next - this.head : next + this.bytes.length - this.head;
+    if (freed === 0 && this.used === this.bytes.length && this.held(n)) freed = this.used;
     this.first = i;
     this.count -= n;
     this.used -= freed;
-    if (this.count === 0) {
-      // Empty: start over at offset 0 (no line is split by the ring's end needlessly).
-      this.head = this.tail = this.used = 0;
-    } else {
-      this.head += freed;
-      if (this.head >= this.bytes.length) this.head -= this.bytes.length;
-    }
+    this.head = next;
     return freed;
   }
 
   /**
-   * Copies bytes `[start, end)` of `src` to the ring: lines registered next with {@link addLine}
-   * point into them. The caller made room (`used + (end - start) <= maxBytes`). Returns where
-   * they start in the ring.
+   * Copies bytes `[start, end)` of `src` to the ring: lines registered next with {@link addLines}
+   * or {@link addLine} point into them. The caller made room (`used + (end - start) <= maxBytes`).
+   * Returns where they start in the ring.
    */
-  write(src: Uint8Array, start: number, end: number): number {
+  write(src: Buffer, start: number, end: number): number {
     const n = end - start;
     if (this.used + n > this.bytes.length) this.grow(this.used + n);
     const ring = this.bytes;
@@ -106,58 +108,44 @@ export class LineRing {
   }
 
   /**
-   * Registers a line whose bytes were written: `offset` from {@link write}'s result (the caller
-   * adds the line's position in what it wrote), `footprint` the ring bytes it holds.
-   */
-  addLine(offset: number, size: number, footprint: number, t: number, seq: number): void {
-    const i = this.slot();
-    const ringBytes = this.bytes.length;
-    this.ints[i * 2] = offset >= ringBytes ? offset - ringBytes : offset;
-    this.ints[i * 2 + 1] = footprint;
-    this.floats[i * 3] = size;
-    this.floats[i * 3 + 1] = t;
-    this.floats[i * 3 + 2] = seq;
-  }
-
-  /**
-   * HOT PATH: registers `n` lines written with one {@link write}: line k is `[starts[i],
-   * ends[i])` of what was written, i = (first + k) modulo the tables' length (the caller's circular
-   * table), at ring offset `delta + starts[i]`; its footprint runs to the next line's start (the
-   * last one's to its end). Times from `times`, seqs from `seq` on.
+   * HOT PATH: registers `n` lines written with one {@link write}: line k is `[starts[i], ends[i])`
+   * of the source, i = (first + k) modulo the tables' length (the caller's circular table), at
+   * ring offset `delta + starts[i]`. Times from `times`, seqs from `seq` on.
    */
   addLines(delta: number, starts: Int32Array, ends: Float64Array, times: Float64Array, first: number, n: number, seq: number): void {
     if (this.count + n > this.slots) this.moreSlots(this.count + n);
     const ringBytes = this.bytes.length;
     const table = starts.length;
-    const ints = this.ints;
+    const offsets = this.offsets;
     const floats = this.floats;
     let slot = this.first + this.count;
     if (slot >= this.slots) slot -= this.slots;
     let i = first;
     for (let k = 0; k < n; k++) {
-      const next = i + 1 === table ? 0 : i + 1;
       const start = starts[i] as number;
-      const end = ends[i] as number;
       const offset = delta + start;
-      ints[slot * 2] = offset >= ringBytes ? offset - ringBytes : offset;
-      ints[slot * 2 + 1] = (k + 1 < n ? (starts[next] as number) : end) - start;
-      floats[slot * 3] = end - start;
+      offsets[slot] = offset >= ringBytes ? offset - ringBytes : offset;
+      floats[slot * 3] = (ends[i] as number) - start;
       floats[slot * 3 + 1] = times[i] as number;
       floats[slot * 3 + 2] = seq + k;
       slot = slot + 1 === this.slots ? 0 : slot + 1;
-      i = next;
+      i = i + 1 === table ? 0 : i + 1;
     }
     this.count += n;
   }
 
-  /** Registers a line that was not kept: its size only. */
-  addNotKept(size: number, t: number, seq: number): void {
+  /** Registers one line whose bytes were just written at `offset` (from {@link write}). */
+  addLine(offset: number, size: number, t: number, seq: number): void {
     const i = this.slot();
-    this.ints[i * 2] = NOT_KEPT;
-    this.ints[i * 2 + 1] = 0;
+    this.offsets[i] = offset;
     this.floats[i * 3] = size;
     this.floats[i * 3 + 1] = t;
     this.floats[i * 3 + 2] = seq;
+  }
+
+  /** Registers a line that was not kept: its size only (> 0). */
+  addNotKept(size: number, t: number, seq: number): void {
+    this.addLine(this.tail, -size, t, seq);
   }
 
   /**
@@ -167,11 +155,11 @@ export class LineRing {
   read(k: number, visit: (text: string | null, size: number, t: number, seq: number) => void): void {
     let i = this.first + k;
     if (i >= this.slots) i -= this.slots;
-    const offset = this.ints[i * 2] as number;
+    const offset = this.offsets[i] as number;
     const size = this.floats[i * 3] as number;
     const t = this.floats[i * 3 + 1] as number;
     const seq = this.floats[i * 3 + 2] as number;
-    if (offset === NOT_KEPT) return visit(null, size, t, seq);
+    if (size < 0) return visit(null, -size, t, seq);
     const ring = this.bytes;
     const text =
       offset + size <= ring.length
@@ -185,6 +173,16 @@ export class LineRing {
   compact(): void {
     if (this.bytes.length > this.used) this.moveBytes(this.used);
     if (this.slots > this.count) this.moveSlots(this.count);
+  }
+
+  /** Whether the `n` oldest lines hold bytes (one of them was kept): only when offsets cannot tell. */
+  private held(n: number): boolean {
+    for (let k = 0; k < n; k++) {
+      let i = this.first + k;
+      if (i >= this.slots) i -= this.slots;
+      if ((this.floats[i * 3] as number) > 0) return true;
+    }
+    return false;
   }
 
   private slot(): number {
@@ -204,7 +202,7 @@ export class LineRing {
   }
 
   private grow(needed: number): void {
-    if (needed > this.maxBytes) throw new RangeError('byte ring full: the caller must shift first');
+    if (needed > this.maxBytes) throw new RangeError('byte ring full: the caller must drop lines first');
     let size = Math.max(MIN_RING_BYTES, this.bytes.length * 2);
     while (size < needed) size *= 2;
     this.moveBytes(Math.min(size, this.maxBytes));
@@ -220,31 +218,36 @@ export class LineRing {
       old.copy(bytes, 0, head, head + firstPart);
       if (firstPart < this.used) old.copy(bytes, firstPart, 0, this.used - firstPart);
     }
-    for (let k = 0; k < this.count; k++) {
+    const tail = this.used === size ? 0 : this.used;
+    // Newest first: a line not kept sits where the next line starts (nothing was written between).
+    let next = tail;
+    for (let k = this.count - 1; k >= 0; k--) {
       let i = this.first + k;
       if (i >= this.slots) i -= this.slots;
-      const offset = this.ints[i * 2] as number;
-      if (offset !== NOT_KEPT) this.ints[i * 2] = offset >= head ? offset - head : offset + old.length - head;
+      if ((this.floats[i * 3] as number) >= 0) {
+        const offset = this.offsets[i] as number;
+        next = offset >= head ? offset - head : offset + old.length - head;
+      }
+      this.offsets[i] = next;
     }
     this.bytes = bytes;
     this.head = 0;
-    this.tail = this.used === size ? 0 : this.used;
+    this.tail = tail;
   }
 
   /** A table of `slots` slots (>= count), the lines moved to its start. */
   private moveSlots(slots: number): void {
-    const ints = slots === 0 ? EMPTY_INTS : new Int32Array(slots * 2);
+    const offsets = slots === 0 ? EMPTY_INTS : new Int32Array(slots);
     const floats = slots === 0 ? EMPTY_FLOATS : new Float64Array(slots * 3);
     for (let k = 0; k < this.count; k++) {
       let i = this.first + k;
       if (i >= this.slots) i -= this.slots;
-      ints[k * 2] = this.ints[i * 2] as number;
-      ints[k * 2 + 1] = this.ints[i * 2 + 1] as number;
+      offsets[k] = this.offsets[i] as number;
       floats[k * 3] = this.floats[i * 3] as number;
       floats[k * 3 + 1] = this.floats[i * 3 + 1] as number;
       floats[k * 3 + 2] = this.floats[i * 3 + 2] as number;
     }
-    this.ints = ints;
+    this.offsets = offsets;
     this.floats = floats;
     this.slots = slots;
     this.first = 0;
@@ -255,14 +258,12 @@ const EMPTY = Buffer.alloc(0);
 const EMPTY_INTS = new Int32Array(0);
 const EMPTY_FLOATS = new Float64Array(0);
 
-/** Below this many bytes a loop beats Buffer#copy's call (it builds a view of the source). */
-const SHORT_COPY = 48;
-
 /** HOT PATH (once per batch of lines): src[start, end) to dst at `at`. */
-function copyBytes(src: Uint8Array, start: number, end: number, dst: Buffer, at: number): void {
+function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): void {
   if (end - start < SHORT_COPY) {
     for (let i = start; i < end; i++) dst[at++] = src[i] as number;
   } else {
-    dst.set(src.subarray(start, end), at);
+    // A plain view: Buffer#subarray would go through Buffer's species constructor.
+    dst.set(new Uint8Array(src.buffer, src.byteOffset + start, end - start), at);
   }
 }
