@@ -10,8 +10,11 @@ import { PoolSim, type SessionCapture } from '@stratum-relay/pool-sim';
 import { bytesDiff, getJson, httpRequest, proxyTotals, scrapeMetrics, shareTally, startProxyProcess, startTcpTap, waitFor, type ProxyProcess, type TcpTap } from '../src';
 import { splitByWindows, type RoundTrip, type Window } from './helpers/upgrade-latency';
 
-/** CI size (2 shared cores, < 60 s). With 2,000 the run takes longer: see the commit and docs. */
-const MINERS = 300;
+/**
+ * CI size (2 shared cores, < 60 s). The issue's 2,000 runs outside CI with
+ * `UPGRADE_TEST_MINERS=2000 … jest whole-path.upgrade` (docs/BENCHMARKS.md, *Upgrades*).
+ */
+const MINERS = upgradeMiners(process.env['UPGRADE_TEST_MINERS']);
 const UPGRADES = 3;
 /** ~4,300 hashes per share; 300 miners × 500 H/s ≈ 35 shares/s without saturating the test's core. */
 const DIFFICULTY = 0.000001;
@@ -66,12 +69,15 @@ describe('whole path: upgrades in place under load (WORKERS=2, SIGUSR2)', () => 
       rampUp: 1_000,
       seed: 21,
       submitTimeoutMs: 30_000,
+      // The ramp is not under test: on a loaded machine 2,000 handshakes at once took over 3 s
+      // for some, and a miner that gave up and reconnected read as a drop the upgrades never made.
+      handshakeTimeoutMs: 60_000,
       stopGraceMs: 10_000,
     });
     farm.events.on('share', (e: { latencyMs: number }) => trips.push({ answeredAt: performance.now(), latencyMs: e.latencyMs }));
     await farm.start();
     await waitFor(() => farm !== undefined && farm.summary().authorized === MINERS, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       what: `all ${MINERS} miners to be authorized`,
       context: () => JSON.stringify(farm?.progress()),
     });
@@ -166,8 +172,15 @@ describe('whole path: upgrades in place under load (WORKERS=2, SIGUSR2)', () => 
         `p99 ${Math.max(...pauses.map((x) => x?.p99 ?? 0))} ms, max ${Math.max(...pauses.map((x) => x?.max ?? 0))} ms (worst handover); ` +
         `handover per worker ${Math.min(...handoverMs)}-${Math.max(...handoverMs)} ms; upgrade windows ${windows.map((w) => Math.round(w.to - w.from)).join('/')} ms`,
     );
-  }, 120_000);
+  }, 120_000 + MINERS * 60);
 });
+
+function upgradeMiners(text: string | undefined): number {
+  if (text === undefined || text === '') return 300;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 5000) throw new Error(`UPGRADE_TEST_MINERS must be an integer from 1 to 5000, got ${JSON.stringify(text)}`);
+  return n;
+}
 
 /** extranonce1 from the mining.subscribe answer among the lines a miner received. */
 function extranonce1Of(received: Buffer): string {
