@@ -229,6 +229,21 @@ describe('TraceStore', () => {
     expect(s.trace(4)?.length).toBeGreaterThan(0);
   });
 
+  it('does not allocate rings far past the fair share of TRACE_MAX_BYTES, and gives back what the bound takes', () => {
+    const max = 170 * 1024;
+    const s = store({ linesPerDirection: 200, maxBytes: max });
+    const line = `{"id":null,"method":"mining.notify","params":["${'ab'.repeat(490)}"]}`;
+    for (let k = 0; k < 100; k++) for (let id = 1; id <= 10; id++) push(s, id, line, 'pool_to_miner');
+    expect(s.bytes).toBeLessThanOrEqual(max);
+    // Ten connections: a share of 17 KiB each (doubling would allocate 32 KiB each).
+    expect(s.allocatedBytes()).toBeLessThanOrEqual(1.4 * max);
+    // Ten more: the share halves, the first ten give back what the bound took from them.
+    for (let k = 0; k < 100; k++) for (let id = 11; id <= 20; id++) push(s, id, line, 'pool_to_miner');
+    expect(s.bytes).toBeLessThanOrEqual(max);
+    expect(s.allocatedBytes()).toBeLessThanOrEqual(1.4 * max);
+    expect(s.trace(1)?.at(-1)?.line).toBe(line);
+  });
+
   it('gives back what a closed connection allocated beyond what it keeps', () => {
     const s = store({ linesPerDirection: 100 });
     for (let i = 0; i < 30; i++) push(s, 1, `{"id":${i}}`.padEnd(70, ' '), i % 2 === 0 ? 'miner_to_pool' : 'pool_to_miner');

@@ -40,6 +40,8 @@ export class ConnectionTrace {
   seq = 0;
   /** Someone follows this connection live (/api/events?connection=): new lines are pushed to them. */
   watched = false;
+  /** Its fair share of TRACE_MAX_BYTES when that bound binds: the rings do not grow past it needlessly. */
+  softMax = Infinity;
 
   constructor(
     private readonly linesPerDirection: number,
@@ -70,6 +72,7 @@ export class ConnectionTrace {
    */
   reserve(direction: Direction, lines: number, footprint: number): LineRing {
     const ring = direction === 'miner_to_pool' ? this.up : this.down;
+    ring.softMax = this.softMax;
     if (ring.count + lines > this.linesPerDirection) ring.drop(ring.count + lines - this.linesPerDirection);
     while (this.bytes + footprint > this.bytesPerConnection && this.lineCount > 0) this.evictOldest();
     return ring;
@@ -89,6 +92,12 @@ export class ConnectionTrace {
   /** Drops every line (a run of newer lines fills the byte bound alone). */
   clear(): void {
     while (this.lineCount > 0) this.evictOldest();
+  }
+
+  /** Gives back most of a ring that holds less than half of what it allocated (after the global bound took lines). */
+  trim(): void {
+    this.up.trim();
+    this.down.trim();
   }
 
   /** Gives back the memory allocated beyond what is kept (the connection closed: nothing more comes). */

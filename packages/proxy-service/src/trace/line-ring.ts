@@ -35,6 +35,12 @@ export class LineRing {
   private slots = 0;
   private first = 0;
   count = 0;
+  /**
+   * What the ring should not grow past unless a write needs it (the connection's fair share of
+   * TRACE_MAX_BYTES when that bound binds): doubling up to 64 KiB would otherwise allocate twice
+   * what the global bound lets it keep.
+   */
+  softMax = Infinity;
 
   constructor(
     private readonly maxBytes: number,
@@ -175,6 +181,11 @@ export class LineRing {
     if (this.slots > this.count) this.moveSlots(this.count);
   }
 
+  /** Gives back most of the ring when it holds less than half of it (lines were taken by the global bound). */
+  trim(): void {
+    if (this.bytes.length > MIN_RING_BYTES && this.bytes.length > 2 * this.used) this.moveBytes(kib(Math.max(MIN_RING_BYTES, this.used * 1.25)));
+  }
+
   /** Whether the `n` oldest lines hold bytes (one of them was kept): only when offsets cannot tell. */
   private held(n: number): boolean {
     for (let k = 0; k < n; k++) {
@@ -205,6 +216,7 @@ export class LineRing {
     if (needed > this.maxBytes) throw new RangeError('byte ring full: the caller must drop lines first');
     let size = Math.max(MIN_RING_BYTES, this.bytes.length * 2);
     while (size < needed) size *= 2;
+    if (size > this.softMax) size = kib(Math.max(needed, this.softMax, this.bytes.length * 1.25));
     this.moveBytes(Math.min(size, this.maxBytes));
   }
 
@@ -257,6 +269,11 @@ export class LineRing {
 const EMPTY = Buffer.alloc(0);
 const EMPTY_INTS = new Int32Array(0);
 const EMPTY_FLOATS = new Float64Array(0);
+
+/** Rounded up to whole KiB. */
+function kib(bytes: number): number {
+  return Math.ceil(bytes / 1024) * 1024;
+}
 
 /** HOT PATH (once per batch of lines): src[start, end) to dst at `at`. */
 function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): void {

@@ -180,6 +180,9 @@ export class TraceStore implements LineTap {
     if (run.count === 0) return;
     const trace = run.trace as ConnectionTrace;
     const before = trace.bytes;
+    // Over n connections, TRACE_MAX_BYTES leaves each its share: a ring need not be allocated past it.
+    const share = this.maxBytes / this.open.size;
+    trace.softMax = share < this.bytesPerConnection ? share : Infinity;
     try {
       run.store(run.watched ? this.watcher : null);
     } catch {
@@ -210,12 +213,15 @@ export class TraceStore implements LineTap {
     }
     const share = this.maxBytes / Math.max(1, this.open.size);
     while (this.totalBytes > this.maxBytes && appending.bytes > share && appending.lineCount > 0) this.totalBytes -= appending.evictOldest();
+    appending.trim();
     // Over the bound means some connection holds more than its share (their sum is over n shares).
     let guard = this.open.size * 2 + 2;
     while (this.totalBytes > this.maxBytes && guard-- > 0) {
       const victim = this.nextVictim(share);
       if (victim === null) break;
       while (this.totalBytes > this.maxBytes && victim.bytes > share && victim.lineCount > 0) this.totalBytes -= victim.evictOldest();
+      // What the bound took is given back (the connections got more: each may keep less).
+      victim.trim();
     }
   }
 
