@@ -200,7 +200,7 @@ export class ChunkLines {
       } else if (end - start > cap) {
         trace.addNotKept(this.direction, end - start, t, firstSeq + k);
       } else if (!plain) {
-        this.storeMasked(trace, (this.buf as Buffer).toString('utf8', start, end), t, firstSeq + k);
+        this.storeMasked(trace, start, end, t, firstSeq + k);
       } else {
         groupFrom = k;
         groupLines = 1;
@@ -210,15 +210,20 @@ export class ChunkLines {
     if (groupLines > 0) this.storeGroup(trace, oldest, groupFrom, groupLines, firstSeq + groupFrom);
   }
 
-  /** A miner's line that may be an authorize: stored masked (or as a note when it cannot be read). */
-  private storeMasked(trace: ConnectionTrace, text: string, t: number, seq: number): void {
-    const bytes = Buffer.from(maskAuthorize(text), 'utf8');
-    if (bytes.length > this.bytesPerConnection) {
-      trace.addNotKept(this.direction, bytes.length, t, seq);
+  /** A miner's line that may be an authorize: stored masked (or as a note when it cannot be read), else as relayed. */
+  private storeMasked(trace: ConnectionTrace, start: number, end: number, t: number, seq: number): void {
+    const buf = this.buf as Buffer;
+    const text = buf.toString('utf8', start, end);
+    const masked = maskAuthorize(text);
+    const src = masked === text ? buf : Buffer.from(masked, 'utf8');
+    const from = masked === text ? start : 0;
+    const size = masked === text ? end - start : src.length;
+    if (size > this.bytesPerConnection) {
+      trace.addNotKept(this.direction, size, t, seq);
       return;
     }
-    const ring = trace.reserve(this.direction, 1, bytes.length);
-    ring.addLine(ring.write(bytes, 0, bytes.length), bytes.length, t, seq);
+    const ring = trace.reserve(this.direction, 1, size);
+    ring.addLine(ring.write(src, from, from + size), size, t, seq);
   }
 
   /**
