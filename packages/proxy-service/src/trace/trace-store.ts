@@ -111,7 +111,7 @@ export class TraceStore implements LineTap {
     return { open: this.open.size, closed: this.closed.size, bytes: this.totalBytes };
   }
 
-  /** Bytes of the rings allocated for lines (>= bytes: a ring grows by doubling), for the memory probe. */
+  /** Bytes of the rings allocated for lines (>= bytes: a ring grows ahead of its lines), for the memory probe. */
   allocatedBytes(): number {
     this.flush();
     let allocated = 0;
