@@ -1,21 +1,10 @@
+import { mulberry32 } from '@stratum-relay/prng';
 import { ProxyEventBus, StratumParser, type LineTap } from '@stratum-relay/proxy-core';
 import type { Direction } from '@stratum-relay/shared-types';
 import type { ConnectionDetails } from '../src/trace/connection-details';
 import type { TraceEntry } from '../src/trace/connection-trace';
 import { maskAuthorize } from '../src/trace/authorize-mask';
 import { TraceStore } from '../src/trace/trace-store';
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MAX_LINE_BYTES = 4096;
 const DIRECTIONS: Direction[] = ['miner_to_pool', 'pool_to_miner'];
@@ -73,7 +62,7 @@ function essentials(e: TraceEntry): Partial<TraceEntry> {
  * the generated lines) and the store.
  */
 function relay(seed: number, linesPerDirection: number, perConnection: number, watch: number | null) {
-  const r = generator(seed);
+  const r = mulberry32(seed);
   const store = new TraceStore({
     linesPerDirection,
     maxBytes: 1 << 30,
