@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startBodyServer } from './body-server';
 
 /** One alert of an Alertmanager webhook notification (webhook payload version 4). */
 export interface WebhookAlert {
@@ -49,55 +48,33 @@ function isNotificationBody(v: unknown): v is Omit<WebhookNotification, 'path' |
 export async function startAlertWebhook(): Promise<AlertWebhook> {
   const notifications: WebhookNotification[] = [];
   const malformed: string[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        res.writeHead(413).end();
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+  const { port, close } = await startBodyServer(MAX_BODY_BYTES, (req, res, body) => {
+    const text = body.toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (req.method !== 'POST' || !isNotificationBody(parsed)) {
+      malformed.push(`${req.method ?? '?'} ${req.url ?? ''} ${text.slice(0, 300)}`);
+      res.writeHead(400).end();
+      return;
+    }
+    notifications.push({
+      path: req.url ?? '',
+      at: Date.now(),
+      receiver: parsed.receiver,
+      status: parsed.status,
+      groupLabels: parsed.groupLabels ?? {},
+      alerts: parsed.alerts,
     });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      if (req.method !== 'POST' || !isNotificationBody(body)) {
-        malformed.push(`${req.method ?? '?'} ${req.url ?? ''} ${text.slice(0, 300)}`);
-        res.writeHead(400).end();
-        return;
-      }
-      notifications.push({
-        path: req.url ?? '',
-        at: Date.now(),
-        receiver: body.receiver,
-        status: body.status,
-        groupLabels: body.groupLabels ?? {},
-        alerts: body.alerts,
-      });
-      res.writeHead(200).end();
-    });
+    res.writeHead(200).end();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     notifications,
     malformed,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

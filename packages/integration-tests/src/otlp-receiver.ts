@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startBodyServer } from './body-server';
 
 /** An attribute value as OTLP/JSON carries it, decoded. */
 export type OtlpValue = string | number | boolean | null;
@@ -96,56 +95,34 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const bodies: string[] = [];
   const refused: string[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        res.writeHead(413).end();
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const what = `${req.method ?? '?'} ${req.url ?? ''} ${req.headers['content-type'] ?? ''}`;
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
-        refused.push(what);
-        res.writeHead(404).end();
-        return;
-      }
-      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-        refused.push(what);
-        res.writeHead(415).end();
-        return;
-      }
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        spans.push(...decodeOtlpJsonTraces(JSON.parse(text)));
-      } catch (error) {
-        refused.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-        res.writeHead(400).end();
-        return;
-      }
-      bodies.push(text);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
+  const { port, close } = await startBodyServer(MAX_BODY_BYTES, (req, res, body) => {
+    const what = `${req.method ?? '?'} ${req.url ?? ''} ${req.headers['content-type'] ?? ''}`;
+    if (req.method !== 'POST' || req.url !== '/v1/traces') {
+      refused.push(what);
+      res.writeHead(404).end();
+      return;
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      refused.push(what);
+      res.writeHead(415).end();
+      return;
+    }
+    const text = body.toString('utf8');
+    try {
+      spans.push(...decodeOtlpJsonTraces(JSON.parse(text)));
+    } catch (error) {
+      refused.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      res.writeHead(400).end();
+      return;
+    }
+    bodies.push(text);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
     bodies,
     refused,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
