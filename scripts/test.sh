@@ -64,8 +64,6 @@ status=$?
 node_release="$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9.]*\)-.*/\1/p' docker/Dockerfile)"
 echo "== unit tests on Node $node_release (docker/Dockerfile's release)"
 node_prefix="$(mktemp -d)"
-# Readable by everyone: some config tests run this Node as the unprivileged user nobody.
-chmod 755 "$node_prefix"
 rm -f .test-results/jest-image-node.json
 if npm install --prefix "$node_prefix" --no-save --no-audit --no-fund --loglevel=error "node@$node_release" >/dev/null \
   && [ "$("$node_prefix/node_modules/.bin/node" --version)" = "v$node_release" ]; then

@@ -40,11 +40,12 @@ function problemsOf(input: LoadConfigInput): readonly string[] {
 }
 
 const withHost = { POOL_HOST: 'h' };
-/** Root reads any file whatever its mode, so a permission test means nothing there. */
 /**
  * The problems loadConfig reports for `env`, as an unprivileged user would see them. Root reads
- * any file whatever its mode, so as root the check runs in a child process as `nobody`, against
- * the built config package (CI builds before it tests).
+ * any file whatever its mode, so as root the check runs in a child process, against the built
+ * config package (CI builds before it tests), still root but without the capabilities that
+ * override file permissions (setpriv): running it as `nobody` instead failed wherever the
+ * checkout sits below a directory only root may enter (a clone in `mktemp -d`).
  */
 function problemsAsUser(env: Record<string, string>): readonly string[] {
   if (process.getuid?.() !== 0) return problemsOf({ argv: [], env });
@@ -52,7 +53,8 @@ function problemsAsUser(env: Record<string, string>): readonly string[] {
     const { loadConfig } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
     try { loadConfig({ argv: [], env: JSON.parse(process.argv[1]) }); process.stdout.write('[]'); }
     catch (e) { process.stdout.write(JSON.stringify(e.problems ?? [String(e)])); }`;
-  const out = execFileSync(process.execPath, ['-e', script, JSON.stringify(env)], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  const noOverride = ['--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search'];
+  const out = execFileSync('setpriv', [...noOverride, '--', process.execPath, '-e', script, JSON.stringify(env)], { encoding: 'utf8' });
   return JSON.parse(out) as string[];
 }
 
